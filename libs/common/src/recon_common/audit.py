@@ -1,0 +1,42 @@
+"""Emitting audit events from any service through its outbox."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recon_common.db.plumbing import OutboxMessageMixin
+from recon_common.events import TOPIC_AUDIT_EVENTS, AuditEvent, AuditOutcome, Envelope
+from recon_common.outbox import enqueue
+from recon_common.settings import ServiceSettings
+
+
+def record_audit(
+    session: AsyncSession,
+    outbox_model: type[OutboxMessageMixin],
+    *,
+    settings: ServiceSettings,
+    actor: str,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    outcome: AuditOutcome = AuditOutcome.SUCCESS,
+    details: dict[str, str] | None = None,
+) -> Envelope:
+    """Add an audit event to the outbox in the session's transaction."""
+    event = AuditEvent(
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        details=details or {},
+        occurred_at=datetime.now(UTC),
+    )
+    return enqueue(
+        session,
+        outbox_model,
+        settings=settings,
+        topic=TOPIC_AUDIT_EVENTS,
+        payload=event,
+        key=resource_id,
+    )

@@ -1,0 +1,19 @@
+"""Object storage: one interface, a local backend and an S3 backend."""
+
+from recon_common.storage.base import (
+    ObjectInfo,
+    ObjectNotFound,
+    ObjectStore,
+    Retention,
+    RetentionMode,
+    RetentionViolation,
+)
+
+__all__ = [
+    "ObjectInfo",
+    "ObjectNotFound",
+    "ObjectStore",
+    "Retention",
+    "RetentionMode",
+    "RetentionViolation",
+]

@@ -1,0 +1,43 @@
+"""HTTP routes of the audit journal."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recon_audit.dependencies import get_session
+from recon_audit.journal import repository, service
+from recon_audit.journal.schemas import ChainVerification, JournalEntryOut, JournalPage
+
+router = APIRouter(prefix="/v1/journal", tags=["journal"])
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+@router.get("")
+async def list_journal(
+    session: SessionDep,
+    after_sequence: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    action: str | None = None,
+    actor: str | None = None,
+) -> JournalPage:
+    """List journal entries after a sequence number, oldest first."""
+    rows = await repository.list_entries(
+        session, after_sequence=after_sequence, limit=limit, action=action, actor=actor
+    )
+    entries = [JournalEntryOut.from_row(row) for row in rows]
+    next_after = entries[-1].sequence if len(entries) == limit else None
+    return JournalPage(entries=entries, next_after_sequence=next_after)
+
+
+@router.get("/verify")
+async def verify_journal(session: SessionDep) -> ChainVerification:
+    """Verify the whole hash chain and report the first broken entry."""
+    report = await service.verify_chain(session)
+    return ChainVerification(
+        valid=report.valid,
+        entries=report.entries,
+        first_invalid_sequence=report.first_invalid_sequence,
+        reason=report.reason,
+    )

@@ -1,0 +1,93 @@
+"""FastAPI application of the ingest service: HTTP API, SFTP server, parser."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+from recon_common.errors import install_error_handler
+from recon_common.events import TOPIC_FILE_LANDED
+from recon_common.runtime import ServiceRuntime, health_router
+
+from recon_ingest.landing.endpoints import router as files_router
+from recon_ingest.landing.service import Lander
+from recon_ingest.models import OutboxMessage, ProcessedEvent
+from recon_ingest.parsing.handlers import make_file_landed_handler
+from recon_ingest.parsing.profiles import load_csv_profiles
+from recon_ingest.settings import IngestSettings
+from recon_ingest.sftp.server import AuditTrail, start_sftp_server
+from recon_ingest.sftp.users import SftpUser, load_users
+from recon_ingest.storage import open_object_store
+
+log = structlog.get_logger(__name__)
+
+
+class UsersFile:
+    """The SFTP users, re-read whenever the file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._mtime: float | None = None
+        self._users: dict[str, SftpUser] = {}
+
+    def __call__(self) -> dict[str, SftpUser]:
+        mtime = self._path.stat().st_mtime if self._path.exists() else None
+        if mtime != self._mtime:
+            self._users = load_users(self._path)
+            self._mtime = mtime
+            log.info("sftp.users.loaded", users=len(self._users))
+        return self._users
+
+
+def create_app(settings: IngestSettings) -> FastAPI:
+    """Build the ingest service application."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        users = UsersFile(settings.sftp_users_file)
+        users()
+        csv_profiles = load_csv_profiles(settings.csv_profiles_file)
+        runtime = ServiceRuntime(
+            settings=settings,
+            outbox_model=OutboxMessage,
+            processed_model=ProcessedEvent,
+        )
+        store = await open_object_store(settings)
+        runtime.add_consumer(
+            topics=[TOPIC_FILE_LANDED],
+            group_id="ingest-parser",
+            handler=make_file_landed_handler(
+                settings=settings, store=store, csv_profiles=csv_profiles
+            ),
+        )
+        lander = Lander(
+            settings=settings,
+            sessions=runtime.sessions,
+            store=store,
+            relay=runtime.relay,
+            csv_profiles={name: user.csv_profile for name, user in users().items()},
+        )
+        audit = AuditTrail(
+            settings=settings, sessions=runtime.sessions, relay=runtime.relay
+        )
+        app.state.runtime = runtime
+        await runtime.start()
+        await lander.recover()
+        acceptor = await start_sftp_server(
+            settings=settings, users=users, lander=lander, audit=audit
+        )
+        app.state.sftp_port = acceptor.get_port()
+        try:
+            yield
+        finally:
+            acceptor.close()
+            await acceptor.wait_closed()
+            await runtime.stop()
+            await store.close()
+
+    app = FastAPI(title="Ingest", version="0.1.0", lifespan=lifespan)
+    install_error_handler(app)
+    app.include_router(health_router(lambda: app.state.runtime))
+    app.include_router(files_router)
+    return app

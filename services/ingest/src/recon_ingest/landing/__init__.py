@@ -1,0 +1,1 @@
+"""Landed files: storing uploads and tracking their status."""

@@ -1,0 +1,1 @@
+"""Turning landed files into normalized transactions."""

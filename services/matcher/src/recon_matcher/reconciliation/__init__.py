@@ -1,0 +1,1 @@
+"""Storing transactions, matching them and publishing the results."""

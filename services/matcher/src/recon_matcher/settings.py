@@ -1,0 +1,19 @@
+"""Settings of the matcher service, read from `MATCHER_*` environment variables."""
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+from recon_common.settings import ServiceSettings
+
+
+class MatcherSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="MATCHER_", extra="ignore")
+
+    service_name: str = "matcher"
+    http_port: int = 8082
+    database_url: SecretStr = SecretStr("sqlite+aiosqlite:///./matcher.db")
+    # YAML file with the reconciliation definitions (see docs/matching.md).
+    definitions_file: Path = Path("./reconciliations.yaml")
+    # Items per `matches-produced` message list, far below the broker's 1 MB limit.
+    chunk_size: int = 500

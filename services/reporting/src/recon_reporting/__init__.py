@@ -1,0 +1,1 @@
+"""Reporting service: REST API and web pages over the reconciliation read model."""

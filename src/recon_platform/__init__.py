@@ -1,0 +1,1 @@
+"""Command-line tool and local stack."""

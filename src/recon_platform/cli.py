@@ -1,0 +1,172 @@
+"""`recon`: run the platform on one machine and send a demo day through it."""
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from recon_platform import demo
+from recon_platform.stack import LocalStack, Progress, StackError
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir or os.environ.get("RECON_DATA_DIR", ".data"))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Start from an empty data folder, run the demo day and print the summary."""
+    progress = Progress()
+    stack = LocalStack(_data_dir(args))
+    if stack.broker() is not None or any(
+        stack.running_pid(service) for service in ("ingest", "matcher", "reporting")
+    ):
+        print(
+            f"error: the platform already runs from {stack.data_dir}; stop it with "
+            "`recon down` first",
+            file=sys.stderr,
+        )
+        return 1
+    if stack.data_dir.exists() and not args.keep_data:
+        shutil.rmtree(stack.data_dir)
+        progress(f"cleared the data folder {stack.data_dir}")
+    day = demo.prepare(stack, progress=progress)
+    stack.up(progress=progress)
+    started = time.monotonic()
+    demo.run_upload(stack, day, progress=progress)
+    summary = demo.wait_for_results(stack, day, progress=progress)
+    _print_summary(stack, summary, seconds=time.monotonic() - started)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Start the broker and the services on the existing data folder."""
+    stack = LocalStack(_data_dir(args))
+    stack.up(progress=Progress())
+    print(f"web pages: {stack.url('reporting')}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Send the demo day through a running platform and print the summary."""
+    progress = Progress()
+    stack = LocalStack(_data_dir(args))
+    if stack.running_pid("ingest") is None:
+        print(
+            "error: the platform is not running; start it with `recon up`",
+            file=sys.stderr,
+        )
+        return 1
+    day = demo.prepare(stack, progress=progress)
+    started = time.monotonic()
+    demo.run_upload(stack, day, progress=progress)
+    summary = demo.wait_for_results(stack, day, progress=progress)
+    _print_summary(stack, summary, seconds=time.monotonic() - started)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print the state of every component and, if reachable, the totals."""
+    stack = LocalStack(_data_dir(args))
+    for name, state in stack.status().items():
+        print(f"{name:10} {state}")
+    if stack.running_pid("reporting") is not None:
+        try:
+            summary = demo.fetch_summary(stack)
+        except (httpx.HTTPError, OSError) as exc:
+            print(f"summary unavailable: {exc}")
+            return 0
+        print()
+        _print_totals(summary)
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    """Stop the services and the broker."""
+    stack = LocalStack(_data_dir(args))
+    stack.down(progress=Progress())
+    return 0
+
+
+def _print_totals(summary: dict[str, Any]) -> None:
+    rate = summary.get("auto_match_rate")
+    rate_text = f"{float(rate) * 100:.1f} %" if rate is not None else "n/a"
+    rows = [
+        ("files", f"{summary['files']} ({summary.get('files_rejected', 0)} rejected)"),
+        ("transactions", str(summary["transactions"])),
+        ("matched", str(summary["matched"])),
+        ("open breaks", str(summary["open_breaks"])),
+        ("auto-match rate", rate_text),
+    ]
+    for label, value in rows:
+        print(f"  {label:16} {value}")
+
+
+def _print_summary(
+    stack: LocalStack, summary: dict[str, Any], *, seconds: float
+) -> None:
+    print()
+    print(f"Demo day reconciled in {seconds:.0f} s")
+    _print_totals(summary)
+    user, _ = demo.reporting_credentials(stack)
+    password_file = stack.service_dir("reporting") / "initial-password.txt"
+    print()
+    print(f"Web pages: {stack.url('reporting')}/")
+    print(f"  log in as {user!r}; the password is in {password_file}")
+    print("Stop everything with: .venv/bin/recon down")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of `recon`."""
+    parser = argparse.ArgumentParser(
+        prog="recon", description="Run the reconciliation platform on this machine."
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="folder for databases, files, logs and the broker (default: "
+        "$RECON_DATA_DIR or ./.data)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run",
+        help="clear the data folder, start everything, send the demo day and "
+        "print the results",
+    )
+    run.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="keep the data folder of an earlier run instead of clearing it",
+    )
+    run.set_defaults(handler=cmd_run)
+    sub.add_parser("up", help="start Kafka and the five services").set_defaults(
+        handler=cmd_up
+    )
+    sub.add_parser(
+        "demo", help="send the demo day through the running platform"
+    ).set_defaults(handler=cmd_demo)
+    sub.add_parser("status", help="show what runs and the totals").set_defaults(
+        handler=cmd_status
+    )
+    sub.add_parser("down", help="stop the services and Kafka").set_defaults(
+        handler=cmd_down
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `recon` command line."""
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.handler(args)
+    except (StackError, TimeoutError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

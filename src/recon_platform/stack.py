@@ -1,0 +1,230 @@
+"""The local platform: a Kafka broker and the five services as background processes.
+
+Everything lives under one data folder (default `./.data`): each service's SQLite
+database and files in `<data>/<service>/`, logs in `<data>/logs/`, process ids in
+`<data>/run/`. The processes outlive the command that started them, so `recon status`
+and `recon down` can find them later.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from recon_platform.infra.kafka import KafkaBroker
+from recon_platform.infra.processes import port_is_free, process_is_alive
+
+BANK_ID = "demo-bank"
+# Start order: the key broker first (ingest needs it to encrypt), reporting last.
+SERVICE_ORDER = ("keyvault", "audit", "ingest", "matcher", "reporting")
+_BASE_PORTS = {
+    "reporting": 8080,
+    "ingest": 8081,
+    "matcher": 8082,
+    "keyvault": 8083,
+    "audit": 8084,
+    "sftp": 2222,
+    "kafka": 19092,
+}
+
+
+class StackError(RuntimeError):
+    """The local platform cannot be started, reached or stopped."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    offset: int = 0
+
+    def of(self, name: str) -> int:
+        """Return the port of a service, shifted by `RECON_PORT_OFFSET`."""
+        return _BASE_PORTS[name] + self.offset
+
+
+class LocalStack:
+    """Start, inspect and stop the platform on one machine."""
+
+    def __init__(self, data_dir: Path, *, ports: Ports | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.ports = ports or Ports(int(os.environ.get("RECON_PORT_OFFSET", "0")))
+        self.logs_dir = self.data_dir / "logs"
+        self.run_dir = self.data_dir / "run"
+        self.kafka_dir = self.data_dir / "kafka"
+
+    def url(self, service: str) -> str:
+        """Return the HTTP base URL of a service."""
+        return f"http://127.0.0.1:{self.ports.of(service)}"
+
+    def service_dir(self, service: str) -> Path:
+        """Return the folder that holds a service's database and files."""
+        return self.data_dir / service
+
+    def environment(self, service: str, *, bootstrap: str) -> dict[str, str]:
+        """Return the environment variables that configure a service locally."""
+        prefix = f"{service.upper()}_"
+        home = self.service_dir(service)
+        values = {
+            "ENVIRONMENT": "development",
+            "BANK_ID": BANK_ID,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{home / (service + '.db')}",
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(self.ports.of(service)),
+            "KEYVAULT_URL": self.url("keyvault"),
+            "LOG_FORMAT": "json",
+        }
+        if service == "ingest":
+            values |= {
+                "SFTP_PORT": str(self.ports.of("sftp")),
+                "SFTP_ROOT": str(home / "sftp"),
+                "SFTP_USERS_FILE": str(home / "sftp-users.yaml"),
+                "SFTP_HOST_KEY": str(home / "sftp-host-key"),
+                "STORAGE_PATH": str(home / "objects"),
+            }
+        elif service == "matcher":
+            values["DEFINITIONS_FILE"] = str(home / "reconciliations.yaml")
+        elif service == "keyvault":
+            values["KEYRING_PATH"] = str(home / "keyring")
+        elif service == "reporting":
+            values["USERS_FILE"] = str(home / "users.yaml")
+        env = dict(os.environ)
+        env |= {prefix + key: value for key, value in values.items()}
+        return env
+
+    def pid_file(self, service: str) -> Path:
+        """Return the file that holds a service's process id."""
+        return self.run_dir / f"{service}.pid"
+
+    def running_pid(self, service: str) -> int | None:
+        """Return the process id of a running service, if it runs."""
+        try:
+            pid = int(self.pid_file(service).read_text())
+        except (OSError, ValueError):
+            return None
+        return pid if process_is_alive(pid) else None
+
+    def broker(self) -> KafkaBroker | None:
+        """Return the running Kafka broker of this stack, if any."""
+        return KafkaBroker.find_running(self.kafka_dir)
+
+    def check_ports_free(self) -> None:
+        """Raise if a port the stack needs is taken by another program."""
+        for name in (*SERVICE_ORDER, "sftp", "kafka"):
+            port = self.ports.of(name)
+            if not port_is_free(port):
+                raise StackError(
+                    f"port {port} ({name}) is in use by another program; stop it, or "
+                    "shift every port of the platform with RECON_PORT_OFFSET=100"
+                )
+
+    def up(self, *, progress: "Progress") -> None:
+        """Start the broker and every service, and wait until all are ready."""
+        if self.broker() is not None or any(map(self.running_pid, SERVICE_ORDER)):
+            raise StackError(
+                f"the platform already runs from {self.data_dir}, so run `recon down` "
+                "first"
+            )
+        self.check_ports_free()
+        for folder in (self.logs_dir, self.run_dir, self.kafka_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+        progress("starting Kafka (first run downloads the broker with Maven)")
+        broker = KafkaBroker(self.kafka_dir, port=self.ports.of("kafka"))
+        broker.start(timeout_s=120.0)
+        progress(f"Kafka ready on {broker.bootstrap_servers}")
+        for service in SERVICE_ORDER:
+            self._start_service(service, bootstrap=broker.bootstrap_servers)
+            self._wait_ready(service, timeout_s=120.0)
+            progress(f"{service} ready on {self.url(service)}")
+
+    def _start_service(self, service: str, *, bootstrap: str) -> None:
+        self.service_dir(service).mkdir(parents=True, exist_ok=True)
+        executable = Path(sys.executable).parent / f"recon-{service}"
+        log_path = self.logs_dir / f"{service}.log"
+        with log_path.open("ab") as log_file:
+            process = subprocess.Popen(  # noqa: S603 - our own console script
+                [str(executable), "serve"],
+                cwd=self.service_dir(service),
+                env=self.environment(service, bootstrap=bootstrap),
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.pid_file(service).write_text(str(process.pid))
+
+    def _wait_ready(self, service: str, *, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.running_pid(service) is None:
+                raise StackError(
+                    f"{service} exited during start-up; see "
+                    f"{self.logs_dir / (service + '.log')}"
+                )
+            try:
+                response = httpx.get(f"{self.url(service)}/readyz", timeout=2.0)
+                if response.status_code == 200:
+                    return
+                last = response.text[:300]
+            except httpx.HTTPError as exc:
+                last = str(exc)
+            time.sleep(0.5)
+        raise StackError(
+            f"{service} not ready after {timeout_s:.0f} s ({last}); see "
+            f"{self.logs_dir / (service + '.log')}"
+        )
+
+    def down(self, *, progress: "Progress") -> None:
+        """Stop every service, then the broker."""
+        for service in reversed(SERVICE_ORDER):
+            pid = self.running_pid(service)
+            if pid is None:
+                continue
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 20.0
+            while process_is_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if process_is_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            self.pid_file(service).unlink(missing_ok=True)
+            progress(f"{service} stopped")
+        broker = self.broker()
+        if broker is not None:
+            broker.stop()
+            progress("Kafka stopped")
+
+    def status(self) -> dict[str, str]:
+        """Return the state of the broker and of every service."""
+        states: dict[str, str] = {}
+        broker = self.broker()
+        states["kafka"] = (
+            f"running on {broker.bootstrap_servers}" if broker else "stopped"
+        )
+        for service in SERVICE_ORDER:
+            if self.running_pid(service) is None:
+                states[service] = "stopped"
+                continue
+            try:
+                response = httpx.get(f"{self.url(service)}/readyz", timeout=3.0)
+                ready = "ready" if response.status_code == 200 else "not ready"
+            except httpx.HTTPError:
+                ready = "not answering"
+            states[service] = f"{ready} on {self.url(service)}"
+        return states
+
+
+class Progress:
+    """Print progress lines with the time since the command started."""
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        elapsed = time.monotonic() - self._started
+        print(f"[{elapsed:6.1f}s] {message}", flush=True)
