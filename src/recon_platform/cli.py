@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from recon_common.logging import configure_logging
+from recon_common.settings import LogFormat
 from recon_platform import demo
 from recon_platform.stack import LocalStack, Progress, StackError
 
@@ -160,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the `recon` command line."""
     args = build_parser().parse_args(argv)
+    # Progress lines are the command's output; library logs only when they warn.
+    configure_logging(service="recon", log_format=LogFormat.CONSOLE, level="WARNING")
     try:
         result: int = args.handler(args)
     except (StackError, TimeoutError) as exc:

@@ -80,8 +80,8 @@ def prepare(stack: LocalStack, *, progress: Progress) -> DemoDay:
     }
     ledger = generate_ledger(transactions, seed=SEED, account_map=account_map)
     ledger_file = outbox / LEDGER_FILENAME
-    ledger_file.write_text(ledger.csv_text())
-    (folder / "ledger-truth.csv").write_text(ledger.truth_csv_text())
+    ledger_file.write_text(ledger.csv_text, newline="")
+    (folder / "ledger-truth.csv").write_text(ledger.truth_csv_text, newline="")
     broken = outbox / BROKEN_FILENAME
     broken.write_text(BROKEN_STATEMENT)
     progress(

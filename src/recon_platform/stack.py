@@ -21,6 +21,7 @@ from recon_platform.infra.processes import port_is_free, process_is_alive
 
 BANK_ID = "demo-bank"
 # Start order: the key broker first (ingest needs it to encrypt), reporting last.
+# Stop order is the reverse.
 SERVICE_ORDER = ("keyvault", "audit", "ingest", "matcher", "reporting")
 _BASE_PORTS = {
     "reporting": 8080,
@@ -45,13 +46,41 @@ class Ports:
         """Return the port of a service, shifted by `RECON_PORT_OFFSET`."""
         return _BASE_PORTS[name] + self.offset
 
+    def all_free(self) -> bool:
+        """Return whether every port of the stack is free."""
+        return all(port_is_free(self.of(name)) for name in _BASE_PORTS)
+
+    @classmethod
+    def find_free(cls) -> "Ports":
+        """Return ports shifted to a range where all of them are free."""
+        for offset in range(20_000, 40_000, 137):
+            candidate = cls(offset)
+            if candidate.all_free():
+                return candidate
+        raise StackError("no free range of ports found between 22000 and 48000")
+
 
 class LocalStack:
     """Start, inspect and stop the platform on one machine."""
 
-    def __init__(self, data_dir: Path, *, ports: Ports | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        ports: Ports | None = None,
+        database_urls: dict[str, str] | None = None,
+        topic_prefix: str = "",
+        kafka_bootstrap: str | None = None,
+        extra_env: dict[str, dict[str, str]] | None = None,
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.ports = ports or Ports(int(os.environ.get("RECON_PORT_OFFSET", "0")))
+        # Tests point the services at PostgreSQL databases and a shared broker.
+        self.database_urls = database_urls or {}
+        self.topic_prefix = topic_prefix
+        self.kafka_bootstrap = kafka_bootstrap
+        # Settings per service without the prefix: {"ingest": {"CHUNK_SIZE": "50"}}.
+        self.extra_env = extra_env or {}
         self.logs_dir = self.data_dir / "logs"
         self.run_dir = self.data_dir / "run"
         self.kafka_dir = self.data_dir / "kafka"
@@ -71,8 +100,11 @@ class LocalStack:
         values = {
             "ENVIRONMENT": "development",
             "BANK_ID": BANK_ID,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{home / (service + '.db')}",
+            "DATABASE_URL": self.database_urls.get(
+                service, f"sqlite+aiosqlite:///{home / (service + '.db')}"
+            ),
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "KAFKA_TOPIC_PREFIX": self.topic_prefix,
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.ports.of(service)),
             "KEYVAULT_URL": self.url("keyvault"),
@@ -92,6 +124,7 @@ class LocalStack:
             values["KEYRING_PATH"] = str(home / "keyring")
         elif service == "reporting":
             values["USERS_FILE"] = str(home / "users.yaml")
+        values |= self.extra_env.get(service, {})
         env = dict(os.environ)
         env |= {prefix + key: value for key, value in values.items()}
         return env
@@ -114,7 +147,10 @@ class LocalStack:
 
     def check_ports_free(self) -> None:
         """Raise if a port the stack needs is taken by another program."""
-        for name in (*SERVICE_ORDER, "sftp", "kafka"):
+        names = [*SERVICE_ORDER, "sftp"]
+        if self.kafka_bootstrap is None:
+            names.append("kafka")
+        for name in names:
             port = self.ports.of(name)
             if not port_is_free(port):
                 raise StackError(
@@ -133,16 +169,46 @@ class LocalStack:
         for folder in (self.logs_dir, self.run_dir, self.kafka_dir):
             folder.mkdir(parents=True, exist_ok=True)
 
-        progress("starting Kafka (first run downloads the broker with Maven)")
-        broker = KafkaBroker(self.kafka_dir, port=self.ports.of("kafka"))
-        broker.start(timeout_s=120.0)
-        progress(f"Kafka ready on {broker.bootstrap_servers}")
+        if self.kafka_bootstrap is None:
+            progress("starting Kafka (the first run downloads the broker with Maven)")
+            broker = KafkaBroker(self.kafka_dir, port=self.ports.of("kafka"))
+            broker.start(timeout_s=120.0)
+            self.kafka_bootstrap = broker.bootstrap_servers
+            progress(f"Kafka ready on {broker.bootstrap_servers}")
+        # Started together because each spends seconds importing and migrating;
+        # none needs another to be ready before it starts.
         for service in SERVICE_ORDER:
-            self._start_service(service, bootstrap=broker.bootstrap_servers)
-            self._wait_ready(service, timeout_s=120.0)
+            self._spawn_service(service, bootstrap=self.kafka_bootstrap)
+        progress(f"started {', '.join(SERVICE_ORDER)}; waiting until they are ready")
+        for service in SERVICE_ORDER:
+            self._wait_ready(service, timeout_s=180.0)
             progress(f"{service} ready on {self.url(service)}")
 
-    def _start_service(self, service: str, *, bootstrap: str) -> None:
+    def start_service(self, service: str, *, timeout_s: float = 120.0) -> None:
+        """Start one service in the background and wait until it is ready."""
+        self._spawn_service(service, bootstrap=self._bootstrap())
+        self._wait_ready(service, timeout_s=timeout_s)
+
+    def kill_service(self, service: str) -> None:
+        """End a service at once with SIGKILL, as a crash would."""
+        pid = self.running_pid(service)
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGKILL)
+        while process_is_alive(pid):
+            time.sleep(0.05)
+        self.pid_file(service).unlink(missing_ok=True)
+
+    def _bootstrap(self) -> str:
+        if self.kafka_bootstrap is not None:
+            return self.kafka_bootstrap
+        broker = self.broker()
+        if broker is None:
+            raise StackError("Kafka is not running; start the platform with `recon up`")
+        self.kafka_bootstrap = broker.bootstrap_servers
+        return self.kafka_bootstrap
+
+    def _spawn_service(self, service: str, *, bootstrap: str) -> None:
         self.service_dir(service).mkdir(parents=True, exist_ok=True)
         executable = Path(sys.executable).parent / f"recon-{service}"
         log_path = self.logs_dir / f"{service}.log"

@@ -149,17 +149,16 @@ async def _match_definition(
     result = match_transactions(definition, sides["a"], sides["b"])
 
     # group_records() and match_groups() walk the same rows in the same order.
-    pairs = zip(
-        result.group_records(), result.match_groups(matched_at=now), strict=True
+    pairs = list(
+        zip(result.group_records(), result.match_groups(matched_at=now), strict=True)
     )
     for engine_group, group in pairs:
-        status = engine_group.status.value
         session.add(
             MatchGroupRecord(
                 group_id=group.group_id,
                 reconciliation_id=definition.id,
                 pass_name=group.pass_name,
-                status=status,
+                status=engine_group.status.value,
                 score=group.score,
                 amount_difference=group.amount_difference,
                 days_apart=group.days_apart,
@@ -167,9 +166,14 @@ async def _match_definition(
                 matched_at=now,
             )
         )
+    # Groups first: without ORM relationships the flush does not order the inserts
+    # by the items' foreign key.
+    await session.flush()
+    for engine_group, group in pairs:
+        confirmed = engine_group.status == GroupStatus.CONFIRMED
         for transaction_id in group.transaction_ids:
             record = by_id[transaction_id]
-            record.status = MATCHED if status == GroupStatus.CONFIRMED else PROPOSED
+            record.status = MATCHED if confirmed else PROPOSED
             record.group_id = group.group_id
             session.add(
                 MatchGroupItem(transaction_id=transaction_id, group_id=group.group_id)
