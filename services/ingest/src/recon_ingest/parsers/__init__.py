@@ -1,0 +1,23 @@
+"""Statement and ledger parsers: SWIFT MT940/MT942/MT950, camt.052/053/054, BAI2, CSV
+and .xlsx into normalized `Transaction` and `StatementInfo` records.
+
+Call `parse_file`. It detects the format, decodes the text, and returns a
+`ParseResult` or raises `ParseRejected` with a reason that names the line or element.
+Transaction ids are `"<file_id>:<n>"`, with n the 1-based position in the file, so
+parsing the same file again yields the same ids.
+"""
+
+from recon_ingest.parsers.csv_profile import LEDGER_PROFILE, CsvProfile
+from recon_ingest.parsers.detect import detect_format
+from recon_ingest.parsers.model import ParseRejected, ParseResult, ParseSettings
+from recon_ingest.parsers.service import parse_file
+
+__all__ = [
+    "LEDGER_PROFILE",
+    "CsvProfile",
+    "ParseRejected",
+    "ParseResult",
+    "ParseSettings",
+    "detect_format",
+    "parse_file",
+]

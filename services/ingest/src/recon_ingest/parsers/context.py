@@ -1,0 +1,123 @@
+"""Collect statements and numbered transactions while one file is parsed."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from recon_common.events import (
+    Balance,
+    Direction,
+    RecordKind,
+    StatementInfo,
+    Transaction,
+)
+from recon_common.money import AmountError, check_scale, minor_units
+
+from recon_ingest.parsers.model import ParseRejected, ParseSettings
+
+
+@dataclass
+class ParseContext:
+    """The file's identity, the settings and everything parsed so far."""
+
+    file_id: str
+    bank_id: str
+    source_format: str
+    record_kind: RecordKind
+    settings: ParseSettings
+    statements: list[StatementInfo] = field(default_factory=list)
+    transactions: list[Transaction] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add_transaction(self, **fields: Any) -> Transaction:
+        """Append a transaction numbered by its position in the file."""
+        number = len(self.transactions) + 1
+        if number > self.settings.max_entries:
+            raise ParseRejected(
+                f"{fields.get('source_location', 'file')}: more than "
+                f"{self.settings.max_entries} entries (max_entries)"
+            )
+        transaction = Transaction(
+            transaction_id=f"{self.file_id}:{number}",
+            bank_id=self.bank_id,
+            file_id=self.file_id,
+            source_format=self.source_format,
+            record_kind=self.record_kind,
+            **fields,
+        )
+        self.transactions.append(transaction)
+        return transaction
+
+
+def checked_amount(amount: Decimal, currency: str, *, where: str) -> Decimal:
+    """Return `amount` at the scale of `currency` if it fits, else reject.
+
+    Trailing zeros beyond the minor units ("5442.09000") fit and are dropped, so every
+    parser returns amounts with the currency's own number of decimals.
+    """
+    try:
+        exact = check_scale(amount, currency)
+        return exact.quantize(Decimal(1).scaleb(-minor_units(currency)))
+    except AmountError as error:
+        raise ParseRejected(f"{where} {error}") from None
+
+
+@dataclass(frozen=True)
+class StatementTotals:
+    """Balances and entry amounts of one statement, before the balance check."""
+
+    account: str
+    statement_id: str | None
+    sequence: str | None
+    opening: Balance | None
+    closing: Balance | None
+    available: Balance | None
+    entries: list[tuple[Direction, Decimal]]
+    location: str
+
+
+def signed(direction: Direction, amount: Decimal) -> Decimal:
+    """Return `amount` as a signed change to the balance."""
+    return amount if direction is Direction.CREDIT else -amount
+
+
+def check_statement(
+    totals: StatementTotals, *, settings: ParseSettings
+) -> StatementInfo:
+    """Check opening balance plus entries against the closing balance."""
+    warnings: list[str] = []
+    checked = False
+    opening, closing = totals.opening, totals.closing
+    if opening is None or closing is None:
+        missing = "opening" if opening is None else "closing"
+        warnings.append(f"no {missing} booked balance, so the balance was not checked")
+    elif opening.currency != closing.currency:
+        warnings.append(
+            f"opening balance is in {opening.currency} but closing balance is in "
+            f"{closing.currency}, so the balance was not checked"
+        )
+    else:
+        net = sum((signed(d, a) for d, a in totals.entries), Decimal(0))
+        expected = opening.amount + net
+        if expected == closing.amount:
+            checked = True
+        else:
+            message = (
+                f"opening balance {opening.amount} plus entries {net} is {expected}, "
+                f"but the closing balance is {closing.amount}"
+            )
+            if settings.balance_mismatch == "reject":
+                raise ParseRejected(f"statement at {totals.location}: {message}")
+            warnings.append(message)
+    return StatementInfo(
+        account=totals.account,
+        statement_id=totals.statement_id,
+        sequence=totals.sequence,
+        opening_booked=opening,
+        closing_booked=closing,
+        closing_available=totals.available,
+        transaction_count=len(totals.entries),
+        balance_checked=checked,
+        warnings=warnings,
+        source_location=totals.location,
+    )

@@ -1,0 +1,123 @@
+"""Parse one landed file into normalized statements and transactions."""
+
+import structlog
+from recon_common.events import RecordKind
+
+from recon_ingest.parsers.bai2 import parse_bai2
+from recon_ingest.parsers.camt import parse_camt
+from recon_ingest.parsers.context import ParseContext
+from recon_ingest.parsers.csv_profile import LEDGER_PROFILE, CsvProfile
+from recon_ingest.parsers.detect import FORMATS, detect_format
+from recon_ingest.parsers.model import ParseRejected, ParseResult, ParseSettings
+from recon_ingest.parsers.swift_mt import parse_mt
+from recon_ingest.parsers.tabular import parse_csv, parse_xlsx
+from recon_ingest.parsers.text import decode_text, split_lines
+
+logger = structlog.get_logger(__name__)
+
+_DEFAULT_SETTINGS = ParseSettings()
+
+
+def parse_file(
+    data: bytes,
+    *,
+    filename: str,
+    file_id: str,
+    bank_id: str,
+    settings: ParseSettings = _DEFAULT_SETTINGS,
+    csv_profile: CsvProfile | None = None,
+    source_format: str | None = None,
+) -> ParseResult:
+    """Parse a statement or ledger file, or raise ParseRejected with the reason."""
+    try:
+        result = _parse(
+            data,
+            filename=filename,
+            file_id=file_id,
+            bank_id=bank_id,
+            settings=settings,
+            csv_profile=csv_profile,
+            source_format=source_format,
+        )
+    except ParseRejected as error:
+        logger.info("ingest.parse.rejected", file_id=file_id, reason=error.reason)
+        raise
+    logger.info(
+        "ingest.parse.finished",
+        file_id=file_id,
+        source_format=result.source_format,
+        statements=len(result.statements),
+        transactions=len(result.transactions),
+        warnings=len(result.warnings),
+    )
+    return result
+
+
+def _parse(
+    data: bytes,
+    *,
+    filename: str,
+    file_id: str,
+    bank_id: str,
+    settings: ParseSettings,
+    csv_profile: CsvProfile | None,
+    source_format: str | None,
+) -> ParseResult:
+    if len(data) > settings.max_file_bytes:
+        raise ParseRejected(
+            f"file is {len(data)} bytes, more than the limit of "
+            f"{settings.max_file_bytes} (max_file_bytes)"
+        )
+    if source_format is None:
+        source_format = detect_format(data, filename)
+    elif source_format not in FORMATS:
+        raise ParseRejected(
+            f"unknown format {source_format!r}; expected one of {', '.join(FORMATS)}"
+        )
+    profile = csv_profile or LEDGER_PROFILE
+    tabular = source_format in {"csv", "xlsx"}
+    context = ParseContext(
+        file_id=file_id,
+        bank_id=bank_id,
+        source_format=source_format,
+        record_kind=profile.record_kind if tabular else RecordKind.STATEMENT,
+        settings=settings,
+    )
+    encoding = _dispatch(data, context=context, profile=profile)
+    for statement in context.statements:
+        context.warnings.extend(
+            f"statement at {statement.source_location}: {warning}"
+            for warning in statement.warnings
+        )
+    return ParseResult(
+        source_format=source_format,
+        record_kind=context.record_kind,
+        encoding=encoding,
+        statements=context.statements,
+        transactions=context.transactions,
+        warnings=context.warnings,
+    )
+
+
+def _dispatch(data: bytes, *, context: ParseContext, profile: CsvProfile) -> str:
+    settings = context.settings
+    match context.source_format:
+        case "camt.052" | "camt.053" | "camt.054":
+            return parse_camt(data, context=context)
+        case "xlsx":
+            parse_xlsx(data, profile=profile, context=context)
+            return "xlsx"
+        case _:
+            pass
+    preferred = profile.encoding if context.source_format == "csv" else None
+    decoded = decode_text(data, settings=settings, preferred=preferred)
+    context.warnings.extend(decoded.warnings)
+    lines = split_lines(decoded.text, settings=settings)
+    match context.source_format:
+        case "csv":
+            parse_csv(decoded.text, profile=profile, context=context)
+        case "bai2":
+            parse_bai2(lines, context=context)
+        case _:
+            parse_mt(lines, context=context)
+    return decoded.encoding

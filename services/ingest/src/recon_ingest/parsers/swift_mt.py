@@ -1,0 +1,276 @@
+"""Build statements and transactions from MT940, MT942 and MT950 messages.
+
+A statement starts at `:20:`, so one message may hold several statements. An `:86:`
+belongs to the `:61:` right before it (and to further `:86:` fields that follow),
+while an `:86:` before the first `:61:` or after the closing balance describes the
+statement and is not attached to any transaction.
+"""
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from recon_common.events import Balance, Direction
+
+from recon_ingest.parsers.context import (
+    ParseContext,
+    StatementTotals,
+    check_statement,
+    checked_amount,
+)
+from recon_ingest.parsers.model import ParseRejected
+from recon_ingest.parsers.swift_details import read_details
+from recon_ingest.parsers.swift_fields import (
+    MtBalance,
+    StatementLine,
+    parse_balance,
+    parse_mt_amount,
+    parse_statement_line,
+)
+from recon_ingest.parsers.swift_tags import Field, Message, split_messages
+
+_IBAN_WITH_SPACES = re.compile(r"^[A-Z]{2}\d{2}(?: [A-Z0-9]{1,4})+$")
+_FLOOR_LIMIT = re.compile(r"^(?P<currency>[A-Z]{3})")
+# Fields that SWIFT defines as one line; text after them means a broken file.
+_SINGLE_LINE_TAGS = frozenset(
+    {
+        "20",
+        "25",
+        "25P",
+        "28",
+        "28C",
+        "60F",
+        "60M",
+        "62F",
+        "62M",
+        "64",
+        "65",
+        "90C",
+        "90D",
+    }
+)
+_TOTAL = re.compile(r"^(?P<count>\d+)(?P<currency>[A-Z]{3})(?P<amount>[\d,]+)$")
+
+
+@dataclass
+class _Entry:
+    line: int
+    parsed: StatementLine
+    information: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Statement:
+    line: int
+    reference: str
+    account: str | None = None
+    sequence: str | None = None
+    opening: tuple[Field, MtBalance] | None = None
+    closing: tuple[Field, MtBalance] | None = None
+    available: tuple[Field, MtBalance] | None = None
+    floor_currency: str | None = None
+    totals: dict[str, tuple[Field, int, Decimal]] = field(default_factory=dict)
+    entries: list[_Entry] = field(default_factory=list)
+    closed: bool = False
+    last_tag: str = "20"
+
+
+def parse_mt(lines: list[str], *, context: ParseContext) -> None:
+    """Parse MT940, MT942 or MT950 lines into the context's statements."""
+    messages = split_messages(lines)
+    if not messages:
+        raise ParseRejected("no SWIFT MT field found: the file has no :20: line")
+    for message in messages:
+        for statement in _split_statements(message):
+            _finish(statement, context=context)
+
+
+def _split_statements(message: Message) -> list[_Statement]:
+    statements: list[_Statement] = []
+    for item in message.fields:
+        if item.tag == "20":
+            statements.append(_Statement(line=item.line, reference=item.first.strip()))
+            continue
+        if not statements:
+            raise ParseRejected(
+                f"line {item.line}: field :{item.tag}: comes before the :20: "
+                "reference that starts a statement"
+            )
+        _apply(statements[-1], item)
+    return statements
+
+
+def _apply(statement: _Statement, item: Field) -> None:
+    where = f"line {item.line}: :{item.tag}:"
+    if item.tag in _SINGLE_LINE_TAGS:
+        _reject_continuation(item, where)
+    match item.tag:
+        case "25" | "25P":
+            statement.account = _account(item.first)
+        case "28" | "28C":
+            statement.sequence = item.first.strip()
+        case "60F" | "60M":
+            statement.opening = (item, _single_balance(item, where))
+        case "62F" | "62M":
+            statement.closing = (item, _single_balance(item, where))
+            statement.closed = True
+        case "64":
+            statement.available = (item, _single_balance(item, where))
+            statement.closed = True
+        case "61":
+            if statement.closed:
+                raise ParseRejected(f"{where} entry after the closing balance")
+            parsed = parse_statement_line(item.lines, where=where)
+            statement.entries.append(_Entry(line=item.line, parsed=parsed))
+        case "86":
+            attached = statement.last_tag in {"61", "86"} and not statement.closed
+            if statement.entries and attached:
+                statement.entries[-1].information.extend(item.lines)
+        case "34F":
+            found = _FLOOR_LIMIT.match(item.first)
+            if found is not None and statement.floor_currency is None:
+                statement.floor_currency = found.group("currency")
+        case "90D" | "90C":
+            statement.totals[item.tag] = _total(item, where)
+        case _:
+            # :21:, :13:, :13D:, :65: and non-standard :NS: carry nothing that a
+            # transaction or balance check needs.
+            pass
+    if item.tag != "NS":
+        statement.last_tag = item.tag
+
+
+def _account(text: str) -> str:
+    account = text.strip()
+    if _IBAN_WITH_SPACES.match(account):
+        return account.replace(" ", "")
+    return account
+
+
+def _reject_continuation(item: Field, where: str) -> None:
+    extra = [line for line in item.lines[1:] if line.strip()]
+    if extra:
+        raise ParseRejected(
+            f'{where} unexpected line "{extra[0].strip()}" after this one-line field'
+        )
+
+
+def _single_balance(item: Field, where: str) -> MtBalance:
+    return parse_balance(item.first, where=where)
+
+
+def _total(item: Field, where: str) -> tuple[Field, int, Decimal]:
+    found = _TOTAL.match(item.first.strip())
+    if found is None:
+        raise ParseRejected(
+            f'{where} "{item.first.strip()}" is not a count, currency and amount'
+        )
+    amount = parse_mt_amount(found.group("amount"), where=where)
+    return item, int(found.group("count")), amount
+
+
+def _currency(statement: _Statement) -> str:
+    for candidate in (statement.opening, statement.closing, statement.available):
+        if candidate is not None and candidate[1].currency is not None:
+            return candidate[1].currency
+    if statement.floor_currency is not None:
+        return statement.floor_currency
+    account_suffix = re.search(r"/([A-Z]{3})$", statement.account or "")
+    if account_suffix is not None:
+        return account_suffix.group(1)
+    raise ParseRejected(
+        f"line {statement.line}: statement has no currency in its balances or :34F:"
+    )
+
+
+def _to_balance(value: tuple[Field, MtBalance] | None, currency: str) -> Balance | None:
+    if value is None:
+        return None
+    item, mt_balance = value
+    where = f"line {item.line}: :{item.tag}:"
+    balance_currency = mt_balance.currency or currency
+    amount = checked_amount(mt_balance.amount, balance_currency, where=where)
+    return Balance(amount=amount, currency=balance_currency, date=mt_balance.on)
+
+
+def _finish(statement: _Statement, *, context: ParseContext) -> None:
+    if statement.account is None:
+        raise ParseRejected(f"line {statement.line}: statement has no :25: account")
+    currency = _currency(statement)
+    location = f"line {statement.line}"
+    for entry in statement.entries:
+        _add_transaction(statement, entry, currency=currency, context=context)
+    info = check_statement(
+        StatementTotals(
+            account=statement.account,
+            statement_id=statement.reference,
+            sequence=statement.sequence,
+            opening=_to_balance(statement.opening, currency),
+            closing=_to_balance(statement.closing, currency),
+            available=_to_balance(statement.available, currency),
+            entries=[(e.parsed.direction, e.parsed.amount) for e in statement.entries],
+            location=location,
+        ),
+        settings=context.settings,
+    )
+    totals_warnings = _check_totals(statement, context=context)
+    if totals_warnings:
+        info = info.model_copy(update={"warnings": [*info.warnings, *totals_warnings]})
+    context.statements.append(info)
+
+
+def _add_transaction(
+    statement: _Statement, entry: _Entry, *, currency: str, context: ParseContext
+) -> None:
+    where = f"line {entry.line}: :61:"
+    parsed = entry.parsed
+    details = read_details(entry.information)
+    remittance = "\n".join(
+        part
+        for part in ("\n".join(parsed.supplementary), details.remittance_info or "")
+        if part
+    )
+    context.add_transaction(
+        account=statement.account,
+        currency=currency,
+        amount=checked_amount(parsed.amount, currency, where=where),
+        direction=parsed.direction,
+        value_date=parsed.value_date,
+        booking_date=parsed.entry_date,
+        reversal=parsed.reversal,
+        statement_id=statement.reference,
+        statement_sequence=statement.sequence,
+        bank_reference=parsed.bank_reference,
+        customer_reference=parsed.customer_reference,
+        end_to_end_id=details.end_to_end_id,
+        counterparty_name=details.counterparty_name,
+        counterparty_account=details.counterparty_account,
+        remittance_info=remittance or None,
+        bank_transaction_code=parsed.type_code,
+        source_location=f"line {entry.line}",
+    )
+
+
+def _check_totals(statement: _Statement, *, context: ParseContext) -> list[str]:
+    """Compare MT942 `:90D:`/`:90C:` counts and sums with the entries."""
+    warnings: list[str] = []
+    for tag, direction in (("90D", Direction.DEBIT), ("90C", Direction.CREDIT)):
+        if tag not in statement.totals:
+            continue
+        item, count, total = statement.totals[tag]
+        amounts = [
+            e.parsed.amount
+            for e in statement.entries
+            if e.parsed.direction is direction
+        ]
+        actual = sum(amounts, Decimal(0))
+        if count == len(amounts) and total == actual:
+            continue
+        message = (
+            f"line {item.line}: :{tag}: states {count} entries of {total}, but the "
+            f"statement has {len(amounts)} entries of {actual}"
+        )
+        if context.settings.balance_mismatch == "reject":
+            raise ParseRejected(message)
+        warnings.append(message)
+    return warnings

@@ -1,0 +1,130 @@
+"""FastAPI application of the reporting service."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from recon_common.errors import ErrorBody, ReconError
+from recon_common.events import TOPIC_MATCHES_PRODUCED
+from recon_common.runtime import ServiceRuntime, health_router
+from recon_common.settings import Environment
+
+from recon_reporting.access.headers import SecurityHeadersMiddleware
+from recon_reporting.access.middleware import IPAllowlistMiddleware
+from recon_reporting.auth.dependencies import LoginRequired
+from recon_reporting.auth.endpoints import router as auth_router
+from recon_reporting.auth.tokens import TokenSigner
+from recon_reporting.auth.users import UserStore, create_initial_user
+from recon_reporting.breaks.endpoints import router as breaks_router
+from recon_reporting.files.endpoints import router as files_router
+from recon_reporting.matches.endpoints import router as matches_router
+from recon_reporting.models import OutboxMessage, ProcessedEvent
+from recon_reporting.pages.endpoints import router as pages_router
+from recon_reporting.pages.templating import STATIC_DIR, create_templates
+from recon_reporting.readmodel.handlers import handle_matches_produced
+from recon_reporting.reconciliations.endpoints import router as reconciliations_router
+from recon_reporting.settings import ReportingSettings
+from recon_reporting.transactions.endpoints import router as transactions_router
+
+log = structlog.get_logger(__name__)
+
+CONSUMER_GROUP = "reporting-read-model"
+
+
+def _create_initial_user(settings: ReportingSettings) -> None:
+    if settings.environment != Environment.DEVELOPMENT:
+        return
+    password = create_initial_user(settings.users_file)
+    if password is None:
+        return
+    # Development only: the person who started the platform needs this password
+    # once, and the CLI that starts it reads the file next to the users file.
+    log.warning(
+        "reporting.initial_user.created",
+        username="operator",
+        password=password,
+        users_file=str(settings.users_file),
+    )
+
+
+async def _handle_login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)  # noqa: S101 - registered for it only
+    return RedirectResponse(exc.location, status_code=303)
+
+
+async def _handle_recon_error(request: Request, exc: Exception) -> Response:
+    # The JSON envelope of recon_common.errors for the API, an HTML page for browsers.
+    assert isinstance(exc, ReconError)  # noqa: S101 - registered for it only
+    wants_page = not request.url.path.startswith("/api/") and "text/html" in (
+        request.headers.get("accept", "")
+    )
+    if wants_page:
+        return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+            request,
+            "error.html",
+            {"user": None, "title": type(exc).__name__, "detail": exc.detail},
+            status_code=exc.status_code,
+        )
+    body = ErrorBody(error=type(exc).__name__, detail=exc.detail)
+    return JSONResponse(body.model_dump(mode="json"), status_code=exc.status_code)
+
+
+def create_app(settings: ReportingSettings, *, start_kafka: bool = True) -> FastAPI:
+    """Build the reporting service application.
+
+    With `start_kafka=False` the app serves HTTP from the database only: no consumer
+    is started and audit events stay in the outbox table until a later start.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _create_initial_user(settings)
+        runtime = ServiceRuntime(
+            settings=settings,
+            outbox_model=OutboxMessage,
+            processed_model=ProcessedEvent,
+        )
+        app.state.runtime = runtime
+        if start_kafka:
+            runtime.add_consumer(
+                topics=[TOPIC_MATCHES_PRODUCED],
+                group_id=CONSUMER_GROUP,
+                handler=handle_matches_produced,
+            )
+            await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title="Reconciliation reports", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.users = UserStore(settings.users_file)
+    app.state.signer = TokenSigner(settings.session_secret.get_secret_value())
+    app.state.templates = create_templates()
+    # TODO: plug an OIDC provider (the bank's identity provider) in here, as a login
+    # route and a dependency that maps its role claim to `Role`.
+
+    app.add_exception_handler(ReconError, _handle_recon_error)
+    app.add_exception_handler(LoginRequired, _handle_login_required)
+    app.include_router(health_router(lambda: app.state.runtime))
+    app.include_router(auth_router)
+    app.include_router(reconciliations_router)
+    app.include_router(files_router)
+    app.include_router(transactions_router)
+    app.include_router(matches_router)
+    app.include_router(breaks_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.add_middleware(SecurityHeadersMiddleware)
+    # Added last, so it runs first: a rejected address reaches no other code.
+    app.add_middleware(
+        IPAllowlistMiddleware,
+        allowed=settings.allowed_networks,
+        trusted_proxies=settings.trusted_proxy_networks,
+    )
+    return app

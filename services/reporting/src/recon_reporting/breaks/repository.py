@@ -1,0 +1,51 @@
+"""SQL of open breaks."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recon_reporting.models import ReportBreak, ReportTransaction
+
+
+async def list_breaks(
+    session: AsyncSession,
+    *,
+    reconciliation_id: str | None,
+    account: str | None,
+    opened_from: datetime | None,
+    opened_before: datetime | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[tuple[ReportBreak, ReportTransaction | None]], int]:
+    """Return one page of open breaks, oldest first, and the total that match."""
+    query = select(ReportBreak, ReportTransaction).outerjoin(
+        ReportTransaction,
+        ReportTransaction.transaction_id == ReportBreak.transaction_id,
+    )
+    if reconciliation_id is not None:
+        query = query.where(ReportBreak.reconciliation_id == reconciliation_id)
+    if account is not None:
+        query = query.where(ReportTransaction.account == account)
+    if opened_from is not None:
+        query = query.where(ReportBreak.opened_at >= opened_from)
+    if opened_before is not None:
+        query = query.where(ReportBreak.opened_at < opened_before)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(
+        query.order_by(ReportBreak.opened_at, ReportBreak.transaction_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def count_breaks(
+    session: AsyncSession, *, reconciliation_id: str | None = None
+) -> int:
+    """Count open breaks, optionally of one reconciliation."""
+    query = select(func.count()).select_from(ReportBreak)
+    if reconciliation_id is not None:
+        query = query.where(ReportBreak.reconciliation_id == reconciliation_id)
+    return await session.scalar(query) or 0

@@ -1,0 +1,46 @@
+"""API models of open breaks."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel
+from recon_common.events import BreakReason
+
+
+class AgeBand(StrEnum):
+    """How long a break has been open, in whole days since the day it opened."""
+
+    DAYS_0_1 = "0-1d"
+    DAYS_2_7 = "2-7d"
+    DAYS_8_30 = "8-30d"
+    OVER_30 = "over-30d"
+
+
+class BreakOut(BaseModel):
+    """An open break with the transaction behind it, accounts redacted by role.
+
+    The transaction fields are None when the transaction has not reached the read
+    model yet.
+    """
+
+    transaction_id: str
+    reconciliation_id: str
+    side: str
+    reason: BreakReason
+    opened_at: datetime
+    age_days: int
+    account: str | None
+    currency: str | None
+    amount: Decimal | None
+    direction: str | None
+    value_date: date | None
+
+
+class BreakPage(BaseModel):
+    """One page of open breaks, oldest first."""
+
+    items: list[BreakOut]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,96 @@
+"""Break ages and age bands.
+
+A break's age is the number of calendar days, in UTC, between the day it opened and
+today: a break opened yesterday at 23:59 is one day old at 00:01.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recon_reporting.access.redaction import AccountMasker
+from recon_reporting.breaks import repository
+from recon_reporting.breaks.schemas import AgeBand, BreakOut, BreakPage
+
+# Inclusive day ranges. None means no upper limit.
+_BAND_DAYS: dict[AgeBand, tuple[int, int | None]] = {
+    AgeBand.DAYS_0_1: (0, 1),
+    AgeBand.DAYS_2_7: (2, 7),
+    AgeBand.DAYS_8_30: (8, 30),
+    AgeBand.OVER_30: (31, None),
+}
+
+
+def age_days(opened_at: datetime, *, today: date) -> int:
+    """Return how many whole days the break has been open."""
+    return max((today - opened_at.astimezone(UTC).date()).days, 0)
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def opened_between(
+    band: AgeBand, *, today: date
+) -> tuple[datetime | None, datetime | None]:
+    """Return the `[start, end)` of opening times that fall in `band` today."""
+    low, high = _BAND_DAYS[band]
+    # Age <= high means opened on or after today - high.
+    start = None if high is None else _start_of(today - timedelta(days=high))
+    # Age >= low means opened before the day after today - low.
+    end = _start_of(today - timedelta(days=low) + timedelta(days=1))
+    return start, end
+
+
+@dataclass(frozen=True, slots=True)
+class BreakQuery:
+    """Conditions and page of a break search."""
+
+    reconciliation_id: str | None = None
+    account: str | None = None
+    age_band: AgeBand | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+async def search_breaks(
+    session: AsyncSession, *, query: BreakQuery, masker: AccountMasker
+) -> BreakPage:
+    """Return one page of open breaks with their ages, redacted for the user."""
+    today = datetime.now(UTC).date()
+    opened_from, opened_before = (
+        opened_between(query.age_band, today=today)
+        if query.age_band is not None
+        else (None, None)
+    )
+    rows, total = await repository.list_breaks(
+        session,
+        reconciliation_id=query.reconciliation_id,
+        account=query.account,
+        opened_from=opened_from,
+        opened_before=opened_before,
+        limit=query.limit,
+        offset=query.offset,
+    )
+    items = [
+        BreakOut(
+            transaction_id=item.transaction_id,
+            reconciliation_id=item.reconciliation_id,
+            side=item.side,
+            reason=item.reason,
+            opened_at=item.opened_at,
+            age_days=age_days(item.opened_at, today=today),
+            account=masker.show(
+                transaction.account if transaction else None,
+                resource_id=item.transaction_id,
+                field="account",
+            ),
+            currency=transaction.currency if transaction else None,
+            amount=transaction.amount if transaction else None,
+            direction=transaction.direction if transaction else None,
+            value_date=transaction.value_date if transaction else None,
+        )
+        for item, transaction in rows
+    ]
+    return BreakPage(items=items, total=total, limit=query.limit, offset=query.offset)

@@ -1,0 +1,46 @@
+"""SQL of match groups."""
+
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recon_reporting.models import ReportMatchGroup, ReportMatchItem
+from recon_reporting.readmodel.repository import batches
+
+
+async def list_groups(
+    session: AsyncSession, *, reconciliation_id: str | None, limit: int, offset: int
+) -> tuple[Sequence[ReportMatchGroup], int]:
+    """Return one page of match groups, newest first, and the total that match."""
+    query = select(ReportMatchGroup)
+    if reconciliation_id is not None:
+        query = query.where(ReportMatchGroup.reconciliation_id == reconciliation_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(ReportMatchGroup.matched_at.desc(), ReportMatchGroup.group_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.all(), total or 0
+
+
+async def get_group(session: AsyncSession, *, group_id: str) -> ReportMatchGroup | None:
+    """Return the match group `group_id`, if it is known."""
+    return await session.get(ReportMatchGroup, group_id)
+
+
+async def transaction_ids_of(
+    session: AsyncSession, *, group_ids: Collection[str]
+) -> dict[str, list[str]]:
+    """Return the transaction ids of each group in `group_ids`, in match order."""
+    found: dict[str, list[str]] = {group_id: [] for group_id in group_ids}
+    for chunk in batches(sorted(set(group_ids))):
+        rows = await session.execute(
+            select(ReportMatchItem.group_id, ReportMatchItem.transaction_id)
+            .where(ReportMatchItem.group_id.in_(chunk))
+            .order_by(ReportMatchItem.group_id, ReportMatchItem.position)
+        )
+        for group_id, transaction_id in rows:
+            found[group_id].append(transaction_id)
+    return found

@@ -1,0 +1,138 @@
+"""Tables of the reporting read model, built from `matches-produced` events.
+
+Every row is keyed by the natural id that the matcher assigns (file id, transaction
+id, group id, reconciliation id), so applying a redelivered chunk again updates the
+same rows instead of adding new ones. There are no foreign keys between the tables:
+chunks may arrive in any order, and a match group can reach the read model before the
+transactions it names.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from recon_common.db import NAMING_CONVENTION, MoneyType, UtcDateTime
+from recon_common.db.plumbing import OutboxMessageMixin, ProcessedEventMixin
+from sqlalchemy import Boolean, Date, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ProcessedEvent(ProcessedEventMixin, Base):
+    pass
+
+
+class OutboxMessage(OutboxMessageMixin, Base):
+    pass
+
+
+class TransactionStatus(StrEnum):
+    MATCHED = "matched"
+    OPEN = "open"
+    # Neither matched nor reported as a break, for example a closed break.
+    PENDING = "pending"
+
+
+class ReportFile(Base):
+    """A landed file and the outcome of parsing it."""
+
+    __tablename__ = "report_files"
+
+    file_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    landed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    source_format: Mapped[str | None] = mapped_column(String(40))
+    record_kind: Mapped[str | None] = mapped_column(String(20))
+    transaction_count: Mapped[int] = mapped_column(Integer)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ReportTransaction(Base):
+    """A statement line or ledger entry, with its reconciliation state."""
+
+    __tablename__ = "report_transactions"
+
+    transaction_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    file_id: Mapped[str] = mapped_column(String(64), index=True)
+    source_format: Mapped[str] = mapped_column(String(40))
+    record_kind: Mapped[str] = mapped_column(String(20), index=True)
+    account: Mapped[str] = mapped_column(String(100), index=True)
+    currency: Mapped[str] = mapped_column(String(3), index=True)
+    amount: Mapped[Decimal] = mapped_column(MoneyType())
+    direction: Mapped[str] = mapped_column(String(10))
+    value_date: Mapped[date] = mapped_column(Date, index=True)
+    booking_date: Mapped[date | None] = mapped_column(Date)
+    reversal: Mapped[bool] = mapped_column(Boolean)
+    statement_id: Mapped[str | None] = mapped_column(String(100))
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
+    customer_reference: Mapped[str | None] = mapped_column(String(100))
+    end_to_end_id: Mapped[str | None] = mapped_column(String(100))
+    counterparty_name: Mapped[str | None] = mapped_column(String(200))
+    counterparty_account: Mapped[str | None] = mapped_column(String(100))
+    remittance_info: Mapped[str | None] = mapped_column(Text)
+    bank_transaction_code: Mapped[str | None] = mapped_column(String(40))
+    source_location: Mapped[str] = mapped_column(String(200))
+    # Derived from match groups and breaks by readmodel.service.refresh_links.
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    reconciliation_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    group_id: Mapped[str | None] = mapped_column(String(100), index=True)
+
+
+class ReportMatchGroup(Base):
+    """Transactions that the matcher paired, and why."""
+
+    __tablename__ = "report_match_groups"
+
+    group_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reconciliation_id: Mapped[str] = mapped_column(String(100), index=True)
+    pass_name: Mapped[str] = mapped_column(String(100))
+    score: Mapped[Decimal] = mapped_column(MoneyType())
+    amount_difference: Mapped[Decimal] = mapped_column(MoneyType())
+    days_apart: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[str] = mapped_column(Text)
+    matched_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class ReportMatchItem(Base):
+    """One transaction of a match group."""
+
+    __tablename__ = "report_match_items"
+
+    group_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(
+        String(100), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class ReportBreak(Base):
+    """An open break: a transaction that found no counterpart."""
+
+    __tablename__ = "report_breaks"
+
+    transaction_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reconciliation_id: Mapped[str] = mapped_column(String(100), index=True)
+    side: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(40))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class ReportReconciliation(Base):
+    """The newest counts that the matcher reported for one reconciliation."""
+
+    __tablename__ = "report_reconciliations"
+
+    reconciliation_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    transactions: Mapped[int] = mapped_column(Integer)
+    matched: Mapped[int] = mapped_column(Integer)
+    open_breaks: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str] = mapped_column(String(100))
+    # Time of the event that carried these counts. An older event never overwrites.
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,244 @@
+"""Server-rendered pages: dashboard, files, reconciliations, breaks, transactions.
+
+The pages read the same repositories and services as the REST API, so a page and
+its API route always show the same numbers. Filter forms submit empty fields as
+empty strings, which the pages treat as "no filter".
+"""
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from recon_common.errors import InvalidRequest, NotFound
+from recon_common.events import FileStatus, RecordKind
+
+from recon_reporting.access.sensitive_reads import audit_revealed
+from recon_reporting.auth.dependencies import PageMasker, PageUser
+from recon_reporting.breaks import service as breaks_service
+from recon_reporting.breaks.schemas import AgeBand
+from recon_reporting.dependencies import SessionDep
+from recon_reporting.files import repository as files_repository
+from recon_reporting.matches import repository as matches_repository
+from recon_reporting.matches import service as matches_service
+from recon_reporting.models import TransactionStatus
+from recon_reporting.reconciliations import repository as reconciliations_repository
+from recon_reporting.reconciliations import service as reconciliations_service
+from recon_reporting.transactions import repository as transactions_repository
+from recon_reporting.transactions.schemas import TransactionFilters
+from recon_reporting.transactions.service import transaction_out
+
+router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+
+PAGE_SIZE = 50
+
+
+def _text(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name, "").strip()
+    return value or None
+
+
+def _choice[E: (FileStatus, RecordKind, TransactionStatus, AgeBand)](
+    request: Request, name: str, enum: type[E]
+) -> E | None:
+    value = _text(request, name)
+    if value is None:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise InvalidRequest(
+            f"invalid {name} {value!r}: expected one of {allowed}"
+        ) from None
+
+
+def _date(request: Request, name: str) -> date | None:
+    value = _text(request, name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(f"invalid {name} {value!r}: expected YYYY-MM-DD") from None
+
+
+def _offset(request: Request, name: str = "offset") -> int:
+    value = _text(request, name) or "0"
+    if not value.isdigit():
+        raise InvalidRequest(f"invalid {name} {value!r}: expected a whole number")
+    return int(value)
+
+
+def _pages(
+    request: Request, *, total: int, offset: int, name: str = "offset"
+) -> dict[str, Any]:
+    """Return the previous and next links of a paginated table."""
+    params = {key: value for key, value in request.query_params.items() if value}
+
+    def link(target: int) -> str:
+        return "?" + urlencode({**params, name: str(target)})
+
+    return {
+        "first": offset + 1 if total else 0,
+        "last": min(offset + PAGE_SIZE, total),
+        "total": total,
+        "previous": link(max(offset - PAGE_SIZE, 0)) if offset > 0 else None,
+        "next": link(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
+    }
+
+
+def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, context
+    )
+    return response
+
+
+@router.get("/")
+async def dashboard(request: Request, session: SessionDep, user: PageUser) -> Any:
+    """Show the summary totals and one row per reconciliation."""
+    summary = await reconciliations_service.build_summary(session)
+    rows = await reconciliations_repository.list_reconciliations(session)
+    reconciliations = [reconciliations_service.reconciliation_out(row) for row in rows]
+    return _render(
+        request,
+        "dashboard.html",
+        {"user": user, "summary": summary, "reconciliations": reconciliations},
+    )
+
+
+@router.get("/files")
+async def files(request: Request, session: SessionDep, user: PageUser) -> Any:
+    """Show landed files, with the reason of each rejected one."""
+    status = _choice(request, "status", FileStatus)
+    offset = _offset(request)
+    rows, total = await files_repository.list_files(
+        session, status=status, limit=PAGE_SIZE, offset=offset
+    )
+    return _render(
+        request,
+        "files.html",
+        {
+            "user": user,
+            "files": rows,
+            "status": status,
+            "statuses": list(FileStatus),
+            "pages": _pages(request, total=total, offset=offset),
+        },
+    )
+
+
+@router.get("/reconciliations/{reconciliation_id}")
+async def reconciliation(
+    reconciliation_id: str, request: Request, session: SessionDep, masker: PageMasker
+) -> Any:
+    """Show one reconciliation's counts, its matches and its open breaks."""
+    row = await reconciliations_repository.get_reconciliation(
+        session, reconciliation_id=reconciliation_id
+    )
+    if row is None:
+        raise NotFound(f"reconciliation {reconciliation_id!r} not found")
+    matches_offset = _offset(request, "matches_offset")
+    breaks_offset = _offset(request, "breaks_offset")
+    group_rows, groups_total = await matches_repository.list_groups(
+        session,
+        reconciliation_id=reconciliation_id,
+        limit=PAGE_SIZE,
+        offset=matches_offset,
+    )
+    groups = await matches_service.groups_with_items(
+        session, rows=group_rows, masker=masker
+    )
+    breaks = await breaks_service.search_breaks(
+        session,
+        query=breaks_service.BreakQuery(
+            reconciliation_id=reconciliation_id, limit=PAGE_SIZE, offset=breaks_offset
+        ),
+        masker=masker,
+    )
+    audit_revealed(request, session, masker=masker, resource_type="reconciliation")
+    return _render(
+        request,
+        "reconciliation.html",
+        {
+            "user": masker.user,
+            "reconciliation": reconciliations_service.reconciliation_out(row),
+            "groups": groups,
+            "breaks": breaks.items,
+            "matches_pages": _pages(
+                request,
+                total=groups_total,
+                offset=matches_offset,
+                name="matches_offset",
+            ),
+            "breaks_pages": _pages(
+                request, total=breaks.total, offset=breaks_offset, name="breaks_offset"
+            ),
+        },
+    )
+
+
+@router.get("/breaks")
+async def breaks(request: Request, session: SessionDep, masker: PageMasker) -> Any:
+    """Show open breaks with their age, filtered by reconciliation, account, age."""
+    query = breaks_service.BreakQuery(
+        reconciliation_id=_text(request, "reconciliation_id"),
+        account=_text(request, "account"),
+        age_band=_choice(request, "age_band", AgeBand),
+        limit=PAGE_SIZE,
+        offset=_offset(request),
+    )
+    page = await breaks_service.search_breaks(session, query=query, masker=masker)
+    reconciliations = await reconciliations_repository.list_reconciliations(session)
+    audit_revealed(request, session, masker=masker, resource_type="break")
+    return _render(
+        request,
+        "breaks.html",
+        {
+            "user": masker.user,
+            "breaks": page.items,
+            "query": query,
+            "age_bands": list(AgeBand),
+            "reconciliations": reconciliations,
+            "pages": _pages(request, total=page.total, offset=query.offset),
+        },
+    )
+
+
+@router.get("/transactions")
+async def transactions(
+    request: Request, session: SessionDep, masker: PageMasker
+) -> Any:
+    """Show transactions with filters and pagination links."""
+    filters = TransactionFilters(
+        reconciliation_id=_text(request, "reconciliation_id"),
+        account=_text(request, "account"),
+        record_kind=_choice(request, "record_kind", RecordKind),
+        status=_choice(request, "status", TransactionStatus),
+        value_date_from=_date(request, "value_date_from"),
+        value_date_to=_date(request, "value_date_to"),
+        currency=_text(request, "currency"),
+    )
+    offset = _offset(request)
+    total = await transactions_repository.count_transactions(session, filters=filters)
+    rows = await transactions_repository.list_transactions(
+        session, filters=filters, limit=PAGE_SIZE, offset=offset, after=None
+    )
+    items = [transaction_out(row, masker=masker) for row in rows]
+    reconciliations = await reconciliations_repository.list_reconciliations(session)
+    audit_revealed(request, session, masker=masker, resource_type="transaction")
+    return _render(
+        request,
+        "transactions.html",
+        {
+            "user": masker.user,
+            "transactions": items,
+            "filters": filters,
+            "record_kinds": list(RecordKind),
+            "statuses": list(TransactionStatus),
+            "reconciliations": reconciliations,
+            "pages": _pages(request, total=total, offset=offset),
+        },
+    )

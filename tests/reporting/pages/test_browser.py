@@ -1,0 +1,92 @@
+"""Browser test: log in with headless Chromium and read the dashboard numbers."""
+
+import asyncio
+import socket
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.async_api import async_playwright
+from recon_reporting.app import create_app
+from recon_reporting.settings import ReportingSettings
+
+from tests.reporting.conftest import PASSWORD, basic, feed
+from tests.reporting.factory import build_day
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = Path(tempfile.gettempdir()) / "reporting-dashboard.png"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+async def server(settings: ReportingSettings) -> AsyncIterator[tuple[FastAPI, str]]:
+    app = create_app(settings, start_kafka=False)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(10):
+        # uvicorn exposes start-up as a flag, not an event.
+        while not server.started:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    yield app, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def test_dashboard_shows_summary_numbers(server: tuple[FastAPI, str]) -> None:
+    app, base_url = server
+    await feed(app, build_day(statements=9, matched_pairs=6).payload)
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        summary = (await http.get("/api/v1/summary", auth=basic("vera"))).json()
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{base_url}/")
+            await page.get_by_label("Username").fill("vera")
+            await page.get_by_label("Password").fill(PASSWORD)
+            await page.get_by_role("button", name="Log in").click()
+            await page.wait_for_url(f"{base_url}/")
+            dashboard_numbers = {
+                name: await page.locator(f"#total-{name}").inner_text()
+                for name in ["files", "files-rejected", "transactions", "matched"]
+            }
+            open_breaks = await page.locator("#total-open-breaks").inner_text()
+            rate = await page.locator("#total-auto-match-rate").inner_text()
+            await page.screenshot(path=str(SCREENSHOT), full_page=True)
+        finally:
+            await browser.close()
+
+    assert dashboard_numbers["files"] == str(summary["files"])
+    assert dashboard_numbers["files-rejected"] == str(summary["files_rejected"])
+    assert dashboard_numbers["transactions"] == str(summary["transactions"])
+    assert dashboard_numbers["matched"] == str(summary["matched"])
+    assert open_breaks == str(summary["open_breaks"])
+    assert rate == "80.0 %"
