@@ -1,0 +1,1 @@
+"""Envelope data keys: generating and unwrapping AES-256 keys for other services."""

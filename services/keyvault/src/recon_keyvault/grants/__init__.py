@@ -1,0 +1,1 @@
+"""Grants: which service may use which bank key for which operations."""

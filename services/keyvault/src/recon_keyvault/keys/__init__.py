@@ -1,0 +1,1 @@
+"""Bank keys: creation, listing, enabling and disabling."""
