@@ -1,0 +1,61 @@
+"""Reconciliation definitions: models, YAML loading and routing of transactions."""
+
+from recon_matcher.definitions.loader import (
+    DefinitionError,
+    dump_definition,
+    load_definitions,
+    parse_definitions,
+)
+from recon_matcher.definitions.models import (
+    AccountPair,
+    AmountSign,
+    DateField,
+    DateWindow,
+    Definition,
+    ExactPass,
+    Grouping,
+    MatchField,
+    PassConfig,
+    ReferenceRule,
+    ReferenceSource,
+    Side,
+    SideFilter,
+    SideReference,
+    Thresholds,
+    TolerancePass,
+    normalize_account,
+)
+from recon_matcher.definitions.routing import (
+    Assignment,
+    assign,
+    matches_filter,
+    side_of,
+)
+
+__all__ = [
+    "AccountPair",
+    "AmountSign",
+    "Assignment",
+    "DateField",
+    "DateWindow",
+    "Definition",
+    "DefinitionError",
+    "ExactPass",
+    "Grouping",
+    "MatchField",
+    "PassConfig",
+    "ReferenceRule",
+    "ReferenceSource",
+    "Side",
+    "SideFilter",
+    "SideReference",
+    "Thresholds",
+    "TolerancePass",
+    "assign",
+    "dump_definition",
+    "load_definitions",
+    "matches_filter",
+    "normalize_account",
+    "parse_definitions",
+    "side_of",
+]

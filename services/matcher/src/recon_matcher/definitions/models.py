@@ -1,0 +1,366 @@
+"""Reconciliation definitions: which records face each other and how they match.
+
+A definition names two sides (side A is usually the correspondent's statement, side B
+the bank's own ledger), the pairs of accounts that are one account written two ways,
+and an ordered list of passes. Each pass matches what the earlier passes left over.
+
+Passes form a tagged union on `kind`. A new kind of pass is a new model in `PassConfig`,
+and new options get defaults, so definition files written today stay valid.
+"""
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from recon_common.events import RecordKind
+from recon_common.money import AmountError, minor_units
+
+
+class DefinitionModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Side(StrEnum):
+    A = "a"
+    B = "b"
+
+
+class MatchField(StrEnum):
+    """A value that an exact pass can require to be equal on both sides."""
+
+    REFERENCE = "reference"
+    AMOUNT = "amount"
+    CURRENCY = "currency"
+    ACCOUNT = "account"
+    VALUE_DATE = "value_date"
+
+
+class ReferenceSource(StrEnum):
+    """A `Transaction` field that can carry the reference that both sides share."""
+
+    CUSTOMER_REFERENCE = "customer_reference"
+    BANK_REFERENCE = "bank_reference"
+    END_TO_END_ID = "end_to_end_id"
+    REMITTANCE_INFO = "remittance_info"
+
+
+class DateField(StrEnum):
+    VALUE_DATE = "value_date"
+    BOOKING_DATE = "booking_date"
+
+
+class Grouping(StrEnum):
+    """The number of items of each side that one match group may contain."""
+
+    ONE_TO_ONE = "one_to_one"
+
+
+def normalize_account(account: str) -> str:
+    """Return `account` upper-cased without whitespace, the form that is compared."""
+    return "".join(account.split()).upper()
+
+
+def validate_extract_pattern(pattern: str) -> str:
+    """Raise ValueError unless `pattern` is a polars regex with exactly one group."""
+    try:
+        groups = pl.Series([""], dtype=pl.String).str.extract_groups(pattern)
+    except pl.exceptions.PolarsError as error:
+        first_line = str(error).splitlines()[0]
+        raise ValueError(
+            f"invalid regular expression {pattern!r} ({first_line}); the matcher uses "
+            "Rust regex syntax, which has no look-around and no back-references"
+        ) from None
+    count = len(groups.struct.fields)
+    if count != 1:
+        raise ValueError(
+            f"pattern {pattern!r} has {count} capturing groups but needs exactly one; "
+            "turn the others into non-capturing groups with (?:...)"
+        )
+    return pattern
+
+
+class SideFilter(DefinitionModel):
+    """The records that belong to one side of a reconciliation."""
+
+    record_kind: RecordKind
+    accounts: list[str] = Field(default_factory=list)
+    account_pattern: str | None = None
+    currencies: list[str] = Field(default_factory=list)
+    source_formats: list[str] = Field(default_factory=list)
+
+    @field_validator("accounts")
+    @classmethod
+    def _normalize_accounts(cls, accounts: list[str]) -> list[str]:
+        return [normalize_account(account) for account in accounts]
+
+    @field_validator("currencies")
+    @classmethod
+    def _check_currencies(cls, currencies: list[str]) -> list[str]:
+        return [_check_currency(code) for code in currencies]
+
+    @field_validator("account_pattern")
+    @classmethod
+    def _check_pattern(cls, pattern: str | None) -> str | None:
+        if pattern is None:
+            return None
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(
+                f"invalid regular expression {pattern!r}: {error}; "
+                "write a Python regular expression that matches the whole account"
+            ) from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _require_accounts(self) -> Self:
+        if not self.accounts and self.account_pattern is None:
+            raise ValueError(
+                "no accounts selected; add `accounts: [...]`, or "
+                "`account_pattern: '.*'` to take every account"
+            )
+        return self
+
+
+class AccountPair(DefinitionModel):
+    """One account as side A writes it and as side B writes it."""
+
+    side_a: str
+    side_b: str
+    key: str | None = Field(
+        default=None,
+        description="Reconciliation account key, by default the side A account",
+    )
+
+    @field_validator("side_a", "side_b")
+    @classmethod
+    def _normalize(cls, account: str) -> str:
+        return normalize_account(account)
+
+    @property
+    def account_key(self) -> str:
+        """The key that both accounts of this pair match under."""
+        return self.key if self.key is not None else self.side_a
+
+
+class SideReference(DefinitionModel):
+    """The source of one side's reference: fields tried in order, then a pattern."""
+
+    fields: list[ReferenceSource] = Field(
+        default_factory=lambda: [
+            ReferenceSource.CUSTOMER_REFERENCE,
+            ReferenceSource.END_TO_END_ID,
+            ReferenceSource.BANK_REFERENCE,
+        ],
+        min_length=1,
+    )
+    pattern: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _check_pattern(cls, pattern: str | None) -> str | None:
+        return None if pattern is None else validate_extract_pattern(pattern)
+
+
+class ReferenceRule(DefinitionModel):
+    """Rules that find and normalize references before they are compared."""
+
+    side_a: SideReference = Field(default_factory=SideReference)
+    side_b: SideReference = Field(default_factory=SideReference)
+    strip_leading_zeros: bool = True
+    ignore: list[str] = Field(default_factory=lambda: ["NONREF", "NOTPROVIDED"])
+
+
+class Thresholds(DefinitionModel):
+    """Score limits of a pass, each from 0 to 1.
+
+    No group forms below `min_score`. A group at or above `auto_confirm` is
+    confirmed, and one below it waits for an operator's review. Without
+    `auto_confirm` every group that forms is confirmed.
+    """
+
+    min_score: Decimal = Field(default=Decimal(0), ge=0, le=1)
+    auto_confirm: Decimal | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_order(self) -> Self:
+        if self.auto_confirm is not None and self.auto_confirm < self.min_score:
+            raise ValueError(
+                f"auto_confirm {self.auto_confirm} is below min_score "
+                f"{self.min_score}; set auto_confirm to min_score or higher"
+            )
+        return self
+
+    @property
+    def confirm_score(self) -> Decimal:
+        """The lowest score at which a group is confirmed without review."""
+        return self.min_score if self.auto_confirm is None else self.auto_confirm
+
+
+class PassBase(DefinitionModel):
+    name: str = Field(min_length=1)
+    grouping: Grouping = Grouping.ONE_TO_ONE
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+
+class ExactPass(PassBase):
+    """Match items whose listed fields are all equal."""
+
+    kind: Literal["exact"]
+    fields: list[MatchField] = Field(
+        default_factory=lambda: [
+            MatchField.REFERENCE,
+            MatchField.AMOUNT,
+            MatchField.CURRENCY,
+            MatchField.ACCOUNT,
+        ],
+        min_length=1,
+    )
+    reference: ReferenceRule = Field(default_factory=ReferenceRule)
+
+    @field_validator("fields")
+    @classmethod
+    def _check_fields(cls, fields: list[MatchField]) -> list[MatchField]:
+        if len(set(fields)) != len(fields):
+            raise ValueError("a field is listed twice; list each field once")
+        if MatchField.REFERENCE not in fields and MatchField.AMOUNT not in fields:
+            raise ValueError(
+                "fields need `reference` or `amount`, because the other fields alone "
+                "pair every item of an account with every other"
+            )
+        if MatchField.CURRENCY not in fields:
+            raise ValueError(
+                "fields lack `currency`; add it, because amounts in different "
+                "currencies cannot be compared"
+            )
+        return fields
+
+
+class DateWindow(DefinitionModel):
+    """The days that side B's date may lie before or after side A's date."""
+
+    days_before: int = Field(default=0, ge=0, le=366)
+    days_after: int = Field(default=0, ge=0, le=366)
+
+
+class TolerancePass(PassBase):
+    """Match items with equal currency and account, close amounts and close dates.
+
+    The allowed amount difference is the absolute tolerance of the currency or, when
+    `amount_tolerance_percent` is set and gives more, that percentage of side A's
+    absolute amount.
+    """
+
+    kind: Literal["tolerance"]
+    amount_tolerance: Decimal = Field(default=Decimal(0), ge=0)
+    currency_tolerances: dict[str, Decimal] = Field(default_factory=dict)
+    amount_tolerance_percent: Decimal | None = Field(
+        default=None, ge=0, le=100, decimal_places=4
+    )
+    inclusive: bool = True
+    date_window_days: int | None = Field(default=None, ge=0, le=366)
+    date_window: DateWindow | None = None
+    date_a: DateField = DateField.VALUE_DATE
+    date_b: DateField = DateField.VALUE_DATE
+
+    @field_validator("currency_tolerances")
+    @classmethod
+    def _check_currency_tolerances(
+        cls, tolerances: dict[str, Decimal]
+    ) -> dict[str, Decimal]:
+        checked: dict[str, Decimal] = {}
+        for code, tolerance in tolerances.items():
+            if tolerance < 0:
+                raise ValueError(
+                    f"tolerance for {code} is negative ({tolerance}); use 0 or more"
+                )
+            checked[_check_currency(code)] = tolerance
+        return checked
+
+    @model_validator(mode="after")
+    def _check_window(self) -> Self:
+        if self.date_window_days is not None and self.date_window is not None:
+            raise ValueError(
+                "both `date_window_days` and `date_window` are set; keep one"
+            )
+        return self
+
+    def window(self) -> DateWindow:
+        """Return the date window, symmetric when set with `date_window_days`."""
+        if self.date_window is not None:
+            return self.date_window
+        days = self.date_window_days or 0
+        return DateWindow(days_before=days, days_after=days)
+
+    def tolerance_for(self, currency: str) -> Decimal:
+        """Return the amount tolerance that applies to `currency`."""
+        return self.currency_tolerances.get(currency.upper(), self.amount_tolerance)
+
+
+PassConfig = Annotated[ExactPass | TolerancePass, Field(discriminator="kind")]
+
+
+class AmountSign(StrEnum):
+    """The sign of side B's amounts relative to side A's."""
+
+    SAME = "same"
+    OPPOSITE = "opposite"
+
+
+class Definition(DefinitionModel):
+    """One reconciliation: two sides, account pairs and the ordered passes."""
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    bank_id: str = Field(min_length=1)
+    side_a: SideFilter
+    side_b: SideFilter
+    account_pairs: list[AccountPair] = Field(default_factory=list)
+    side_b_sign: AmountSign = AmountSign.SAME
+    passes: list[PassConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_passes_and_pairs(self) -> Self:
+        names = [item.name for item in self.passes]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(
+                f"pass names {duplicates} are used more than once; "
+                "give every pass its own name"
+            )
+        _check_pairs(self.account_pairs, Side.A)
+        _check_pairs(self.account_pairs, Side.B)
+        return self
+
+    def account_keys(self, side: Side) -> dict[str, str]:
+        """Return the reconciliation account key of each listed account of `side`."""
+        if side is Side.A:
+            return {pair.side_a: pair.account_key for pair in self.account_pairs}
+        return {pair.side_b: pair.account_key for pair in self.account_pairs}
+
+    def side_filter(self, side: Side) -> SideFilter:
+        """Return the filter of `side`."""
+        return self.side_a if side is Side.A else self.side_b
+
+
+def _check_pairs(pairs: list[AccountPair], side: Side) -> None:
+    keys: dict[str, str] = {}
+    for pair in pairs:
+        account = pair.side_a if side is Side.A else pair.side_b
+        known = keys.setdefault(account, pair.account_key)
+        if known != pair.account_key:
+            raise ValueError(
+                f"side {side} account ending {account[-4:]} is paired with two keys "
+                f"({known!r} and {pair.account_key!r}); give these pairs the same `key`"
+            )
+
+
+def _check_currency(code: str) -> str:
+    try:
+        minor_units(code)
+    except AmountError as error:
+        raise ValueError(str(error)) from None
+    return code.upper()

@@ -1,0 +1,150 @@
+"""Transactions as polars frames, with amounts as signed integer minor units.
+
+An amount is stored as an `Int64` count of the currency's minor units (cents for EUR,
+yen for JPY), negative for debits. Integer columns keep every comparison exact and
+make joins and sorts on amounts cheap. `Decimal` comes back only at the output edge.
+"""
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Final
+
+import polars as pl
+from recon_common.events import Direction, Transaction
+from recon_common.money import check_scale, minor_units
+
+from recon_matcher.definitions.models import AmountSign, Definition, Side
+
+TRANSACTION_SCHEMA: Final = pl.Schema(
+    {
+        "transaction_id": pl.String,
+        "record_kind": pl.String,
+        "source_format": pl.String,
+        "account": pl.String,
+        "currency": pl.String,
+        "amount_minor": pl.Int64,
+        "value_date": pl.Date,
+        "booking_date": pl.Date,
+        "customer_reference": pl.String,
+        "bank_reference": pl.String,
+        "end_to_end_id": pl.String,
+        "remittance_info": pl.String,
+    }
+)
+
+# Half the Int64 range, so that an amount plus or minus a tolerance cannot overflow.
+MAX_MINOR_UNITS: Final = 2**62
+
+
+class FrameError(ValueError):
+    """Input that the engine cannot turn into a frame or match."""
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Return `amount` as an integer count of `currency`'s minor units, exactly."""
+    check_scale(amount, currency)
+    minor = int(amount.scaleb(minor_units(currency)))
+    if abs(minor) > MAX_MINOR_UNITS:
+        raise FrameError(
+            f"amount {amount} {currency} exceeds the engine's limit of 2**62 minor "
+            "units; such an amount is a data error in the source file"
+        )
+    return minor
+
+
+def from_minor_units(minor: int, currency: str) -> Decimal:
+    """Return the `Decimal` amount of `minor` units of `currency`."""
+    return Decimal(minor).scaleb(-minor_units(currency))
+
+
+def signed_amount(transaction: Transaction) -> Decimal:
+    """Return the amount as positive for a credit and negative for a debit."""
+    # NOTE: `reversal` is not applied; `direction` must already be the effective one.
+    magnitude = abs(transaction.amount)
+    return magnitude if transaction.direction is Direction.CREDIT else -magnitude
+
+
+def transactions_to_frame(transactions: Sequence[Transaction]) -> pl.DataFrame:
+    """Build a frame with `TRANSACTION_SCHEMA` from transactions."""
+    columns: dict[str, list[object]] = {name: [] for name in TRANSACTION_SCHEMA}
+    for item in transactions:
+        currency = item.currency.upper()
+        row: dict[str, object] = {
+            "transaction_id": item.transaction_id,
+            "record_kind": item.record_kind.value,
+            "source_format": item.source_format,
+            "account": item.account,
+            "currency": currency,
+            "amount_minor": to_minor_units(signed_amount(item), currency),
+            "value_date": item.value_date,
+            "booking_date": item.booking_date,
+            "customer_reference": item.customer_reference,
+            "bank_reference": item.bank_reference,
+            "end_to_end_id": item.end_to_end_id,
+            "remittance_info": item.remittance_info,
+        }
+        for name, value in row.items():
+            columns[name].append(value)
+    return pl.DataFrame(columns, schema=TRANSACTION_SCHEMA)
+
+
+def prepare_side(
+    definition: Definition, side: Side, frame: pl.DataFrame
+) -> pl.DataFrame:
+    """Add the columns every pass needs: ordinal, account key, scale and signed amount.
+
+    `ordinal` numbers the items by transaction id, the last tie-breaker when a pass
+    chooses between candidates, so the result does not depend on input row order.
+    """
+    missing = [name for name in TRANSACTION_SCHEMA if name not in frame.columns]
+    if missing:
+        raise FrameError(
+            f"side {side} frame lacks columns {missing}; "
+            "build it with transactions_to_frame"
+        )
+    _check_unique_ids(frame, side)
+    keys = definition.account_keys(side)
+    normalized = pl.col("account").str.replace_all(r"\s", "").str.to_uppercase()
+    amount = pl.col("amount_minor")
+    if side is Side.B and definition.side_b_sign is AmountSign.OPPOSITE:
+        amount = -amount
+    currencies = frame.get_column("currency").unique().to_list()
+    scales = {code: minor_units(code) for code in currencies if code is not None}
+    return frame.with_columns(
+        ordinal=pl.col("transaction_id").rank("ordinal").cast(pl.Int64),
+        account_key=normalized.replace(keys),
+        amount=amount,
+        scale=_scale_expr(scales),
+    )
+
+
+def _scale_expr(scales: dict[str, int]) -> pl.Expr:
+    # replace_strict with an empty mapping keeps the String dtype (polars 2.1), so an
+    # empty side gets a typed null column instead.
+    if not scales:
+        return pl.lit(None, dtype=pl.Int64)
+    return pl.col("currency").replace_strict(scales, return_dtype=pl.Int64)
+
+
+def _check_unique_ids(frame: pl.DataFrame, side: Side) -> None:
+    ids = frame.get_column("transaction_id")
+    if ids.null_count():
+        raise FrameError(f"side {side} has items without a transaction_id")
+    duplicated = ids.filter(ids.is_duplicated()).unique().sort().head(3).to_list()
+    if duplicated:
+        raise FrameError(
+            f"side {side} lists transaction ids {duplicated} more than once; "
+            "pass each item once"
+        )
+
+
+__all__ = [
+    "MAX_MINOR_UNITS",
+    "TRANSACTION_SCHEMA",
+    "FrameError",
+    "from_minor_units",
+    "prepare_side",
+    "signed_amount",
+    "to_minor_units",
+    "transactions_to_frame",
+]
