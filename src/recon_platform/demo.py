@@ -224,12 +224,27 @@ def reporting_credentials(stack: LocalStack) -> tuple[str, str]:
     return "operator", password_file.read_text().strip()
 
 
+_tokens: dict[str, str] = {}
+
+
+def _bearer_token(stack: LocalStack) -> str:
+    # One sign-in per stack: each password check costs a deliberately slow scrypt.
+    base = stack.url("reporting")
+    if base not in _tokens:
+        response = httpx.post(
+            f"{base}/api/v1/auth/token", auth=reporting_credentials(stack), timeout=30.0
+        )
+        response.raise_for_status()
+        _tokens[base] = response.json()["access_token"]
+    return _tokens[base]
+
+
 def fetch_summary(stack: LocalStack) -> dict[str, Any]:
     """Return the reporting service's totals."""
     response = httpx.get(
         f"{stack.url('reporting')}/api/v1/summary",
-        auth=reporting_credentials(stack),
-        timeout=5.0,
+        headers={"Authorization": f"Bearer {_bearer_token(stack)}"},
+        timeout=10.0,
     )
     response.raise_for_status()
     result: dict[str, Any] = response.json()

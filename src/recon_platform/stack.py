@@ -81,6 +81,8 @@ class LocalStack:
         self.kafka_bootstrap = kafka_bootstrap
         # Settings per service without the prefix: {"ingest": {"CHUNK_SIZE": "50"}}.
         self.extra_env = extra_env or {}
+        # Children started by this object, kept so they are reaped when they stop.
+        self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self.logs_dir = self.data_dir / "logs"
         self.run_dir = self.data_dir / "run"
         self.kafka_dir = self.data_dir / "kafka"
@@ -197,7 +199,13 @@ class LocalStack:
         os.kill(pid, signal.SIGKILL)
         while process_is_alive(pid):
             time.sleep(0.05)
+        self._reap(service)
         self.pid_file(service).unlink(missing_ok=True)
+
+    def _reap(self, service: str) -> None:
+        process = self._processes.pop(service, None)
+        if process is not None:
+            process.wait(timeout=10)
 
     def _bootstrap(self) -> str:
         if self.kafka_bootstrap is not None:
@@ -222,6 +230,7 @@ class LocalStack:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        self._processes[service] = process
         self.pid_file(service).write_text(str(process.pid))
 
     def _wait_ready(self, service: str, *, timeout_s: float) -> None:
@@ -258,6 +267,7 @@ class LocalStack:
                 time.sleep(0.2)
             if process_is_alive(pid):
                 os.kill(pid, signal.SIGKILL)
+            self._reap(service)
             self.pid_file(service).unlink(missing_ok=True)
             progress(f"{service} stopped")
         broker = self.broker()

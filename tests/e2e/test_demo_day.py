@@ -4,11 +4,22 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import async_playwright
 
 from recon_platform import demo
 from tests.e2e.conftest import Platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka, pytest.mark.postgres]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +140,43 @@ def test_auto_match_rate_high(delivered: Platform) -> None:
 
     # The generator leaves about 2 % of items without a counterpart on each side.
     assert float(summary["auto_match_rate"]) > 0.9
+
+
+@pytest.mark.browser
+async def test_dashboard_shows_day_totals(delivered: Platform) -> None:
+    expected = delivered.day.expected_transactions
+    delivered.wait_until(
+        lambda: reporting_summary(delivered)["transactions"] == expected,
+        timeout_s=180,
+        what=f"{expected} transactions in reporting",
+    )
+    summary = reporting_summary(delivered)
+    user, password = demo.reporting_credentials(delivered.stack)
+    base_url = delivered.stack.url("reporting")
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{base_url}/")
+            await page.get_by_label("Username").fill(user)
+            await page.get_by_label("Password").fill(password)
+            await page.get_by_role("button", name="Log in").click()
+            await page.wait_for_url(f"{base_url}/")
+            shown = {
+                name: await page.locator(f"#total-{name}").inner_text()
+                for name in ("files", "transactions", "matched", "open-breaks")
+            }
+            await page.goto(f"{base_url}/files")
+            files_page = await page.content()
+        finally:
+            await browser.close()
+
+    assert shown["files"] == str(summary["files"])
+    assert shown["transactions"] == str(summary["transactions"])
+    assert shown["matched"] == str(summary["matched"])
+    assert shown["open-breaks"] == str(summary["open_breaks"])
+    assert demo.BROKEN_FILENAME in files_page
+    assert "line 5" in files_page
