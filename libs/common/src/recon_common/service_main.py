@@ -11,7 +11,7 @@ import uvicorn
 from recon_common.logging import configure_logging
 from recon_common.migrations import upgrade
 from recon_common.settings import Environment, ServiceSettings
-from recon_common.tracing import configure_tracing
+from recon_common.tracing import configure_tracing, instrument_app
 
 ExtraCommand = Callable[[Any], Awaitable[int]]
 
@@ -61,6 +61,7 @@ def run_service_main(
     module_name, _, factory_name = app_factory.partition(":")
     module = __import__(module_name, fromlist=[factory_name])
     app = getattr(module, factory_name)(settings)
+    instrument_app(app)
     uvicorn.run(
         app,
         host=settings.http_host,

@@ -37,6 +37,11 @@ def configure_tracing(service: str) -> None:
     _configured = True
 
 
+def tracing_configured() -> bool:
+    """Return whether `configure_tracing` ran in this process."""
+    return _configured
+
+
 def instrument_app(app: FastAPI) -> None:
     """Trace every request of `app`."""
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
