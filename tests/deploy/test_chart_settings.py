@@ -1,0 +1,189 @@
+"""Service settings that the chart derives from values: storage, keys, files."""
+
+from typing import Any
+
+from .rendering import (
+    SERVICE_NAMES,
+    Manifest,
+    component_name,
+    find,
+    load_value_set,
+)
+
+
+def _container(manifests: list[Manifest], service: str) -> dict[str, Any]:
+    deployment = find(manifests, "Deployment", component_name(service))
+    container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def _env(manifests: list[Manifest], service: str) -> dict[str, Any]:
+    return {
+        item["name"]: item.get("value", item.get("valueFrom"))
+        for item in _container(manifests, service)["env"]
+    }
+
+
+def _mounts(manifests: list[Manifest], service: str) -> dict[str, str]:
+    return {
+        mount["mountPath"]: mount["name"]
+        for mount in _container(manifests, service)["volumeMounts"]
+    }
+
+
+def test_ingest_uses_s3_with_bank_prefix(render: Any) -> None:
+    values = load_value_set("aws-alb")
+
+    env = _env(render(values), "ingest")
+
+    assert env["INGEST_STORAGE_BACKEND"] == "s3"
+    assert env["INGEST_S3_BUCKET"] == values["aws"]["s3Bucket"]
+    assert env["INGEST_S3_PREFIX"] == f"{values['bankId']}/"
+    assert env["INGEST_S3_REGION"] == values["aws"]["region"]
+    assert env["INGEST_KMS_KEY_ARN"] == values["aws"]["kmsKeyArn"]
+
+
+def test_ingest_without_bucket_stores_on_data_volume(render: Any) -> None:
+    manifests = render(load_value_set("minimal"))
+
+    env = _env(manifests, "ingest")
+
+    assert env["INGEST_STORAGE_BACKEND"] == "local"
+    assert env["INGEST_STORAGE_PATH"].startswith("/var/lib/recon/")
+    assert _mounts(manifests, "ingest")["/var/lib/recon"] == "data"
+
+
+def test_ingest_sftp_listens_on_all_addresses(render: Any) -> None:
+    env = _env(render(load_value_set("minimal")), "ingest")
+
+    assert env["INGEST_SFTP_HOST"] == "0.0.0.0"  # noqa: S104
+    assert env["INGEST_SFTP_PORT"] == "2222"
+
+
+def test_ingest_sftp_files_mounted_from_secrets(render: Any) -> None:
+    values = load_value_set("aws-alb")
+
+    manifests = render(values)
+
+    env = _env(manifests, "ingest")
+    mounts = _mounts(manifests, "ingest")
+    host_key = env["INGEST_SFTP_HOST_KEY"]
+    users_file = env["INGEST_SFTP_USERS_FILE"]
+    assert host_key.rsplit("/", 1)[0] in mounts
+    assert users_file.rsplit("/", 1)[0] in mounts
+    assert host_key.endswith("/ssh_host_ed25519_key")
+
+
+def test_ingest_generates_host_key_on_data_volume(render: Any) -> None:
+    env = _env(render(load_value_set("minimal")), "ingest")
+
+    assert env["INGEST_SFTP_HOST_KEY"].startswith("/var/lib/recon/")
+
+
+def test_keyvault_uses_kms_when_key_arn_set(render: Any) -> None:
+    values = load_value_set("aws-alb")
+
+    env = _env(render(values), "keyvault")
+
+    assert env["KEYVAULT_BACKEND"] == "aws-kms"
+    assert env["KEYVAULT_KMS_KEY_ARN"] == values["aws"]["kmsKeyArn"]
+    assert "KEYVAULT_MASTER_KEY" not in env
+
+
+def test_keyvault_local_backend_reads_master_key_secret(render: Any) -> None:
+    manifests = render(load_value_set("minimal"))
+
+    env = _env(manifests, "keyvault")
+
+    assert env["KEYVAULT_BACKEND"] == "local"
+    assert env["KEYVAULT_MASTER_KEY"]["secretKeyRef"] == {
+        "name": "recon-app-secrets",
+        "key": "keyvault-master-key",
+    }
+    assert env["KEYVAULT_KEYRING_PATH"].startswith("/var/lib/recon/")
+
+
+def test_service_tokens_keyed_per_service(render: Any) -> None:
+    manifests = render(load_value_set("minimal"))
+
+    for service in ("ingest", "reporting"):
+        reference = _env(manifests, service)[f"{service.upper()}_SERVICE_TOKEN"]
+        assert reference["secretKeyRef"]["key"] == f"service-token-{service}"
+
+
+def test_services_call_keyvault_by_service_name(render: Any) -> None:
+    manifests = render(load_value_set("minimal"))
+
+    env = _env(manifests, "ingest")
+
+    assert env["INGEST_KEYVAULT_URL"] == f"http://{component_name('keyvault')}:8080"
+
+
+def test_reporting_session_secret_from_secret(render: Any) -> None:
+    env = _env(render(load_value_set("minimal")), "reporting")
+
+    assert env["REPORTING_SESSION_SECRET"]["secretKeyRef"]["key"] == (
+        "reporting-session-secret"
+    )
+
+
+def test_matcher_definitions_mounted_from_config_map(render: Any) -> None:
+    values = load_value_set("aws-alb")
+
+    manifests = render(values)
+
+    config_map = find(manifests, "ConfigMap", "acme-recon-platform-matcher-definitions")
+    env = _env(manifests, "matcher")
+    directory, file_name = env["MATCHER_DEFINITIONS_FILE"].rsplit("/", 1)
+    assert file_name in config_map["data"]
+    assert _mounts(manifests, "matcher")[directory] == "matcher-definitions"
+
+
+def test_matcher_definitions_keep_decimal_text(render: Any) -> None:
+    values = load_value_set("aws-alb")
+
+    manifests = render(values)
+
+    config_map = find(manifests, "ConfigMap", "acme-recon-platform-matcher-definitions")
+    text = config_map["data"]["reconciliations.yaml"]
+    assert "amount_tolerance: 0.10\n" in text
+    assert text.strip() == values["matcher"]["definitions"].strip()
+
+
+def test_matcher_definitions_change_rolls_pods(render: Any) -> None:
+    values = load_value_set("aws-alb")
+    changed = load_value_set("aws-alb")
+    changed["matcher"]["definitions"] = values["matcher"]["definitions"].replace(
+        "0.10", "0.20"
+    )
+
+    before = find(render(values), "Deployment", component_name("matcher"))
+    after = find(render(changed), "Deployment", component_name("matcher"))
+
+    key = "checksum/matcher-definitions"
+    assert (
+        before["spec"]["template"]["metadata"]["annotations"][key]
+        != after["spec"]["template"]["metadata"]["annotations"][key]
+    )
+
+
+def test_matcher_migration_skips_definitions(render: Any) -> None:
+    manifests = render(load_value_set("aws-alb"))
+
+    job = find(manifests, "Job", f"{component_name('matcher')}-migrate")
+
+    volumes = [volume["name"] for volume in job["spec"]["template"]["spec"]["volumes"]]
+    assert "matcher-definitions" not in volumes
+
+
+def test_services_read_own_database_url(render: Any) -> None:
+    manifests = render(load_value_set("minimal"))
+
+    keys = {
+        service: _env(manifests, service)[f"{service.upper()}_DATABASE_URL"][
+            "secretKeyRef"
+        ]["key"]
+        for service in SERVICE_NAMES
+    }
+
+    assert keys == {service: f"{service}-database-url" for service in SERVICE_NAMES}
