@@ -194,6 +194,7 @@ class _Upload:
         self.part = part
         self.final = final
         self.size = 0
+        self.rejection: str | None = None
 
 
 class BankSFTPServer(asyncssh.SFTPServer):
@@ -248,10 +249,12 @@ class BankSFTPServer(asyncssh.SFTPServer):
         if upload is not None:
             end = offset + len(data)
             if end > self._settings.max_upload_bytes:
-                raise asyncssh.SFTPFailure(
+                upload.rejection = (
                     f"file exceeds the maximum upload size of "
                     f"{self._settings.max_upload_bytes} bytes"
                 )
+            if upload.rejection is not None:
+                raise asyncssh.SFTPFailure(upload.rejection)
             upload.size = max(upload.size, end)
         written: int = super().write(file_obj, offset, data)
         return written
@@ -265,18 +268,28 @@ class BankSFTPServer(asyncssh.SFTPServer):
         super().close(file_obj)
         if upload is None:
             return
-        if ended_session:
+        if ended_session or upload.rejection is not None:
+            # An upload that was cut off or refused is deleted, never landed.
             upload.part.unlink(missing_ok=True)
+            reason = upload.rejection or "session ended before the file was closed"
             log.warning(
-                "sftp.upload.incomplete",
+                "sftp.upload.discarded",
                 user=self._username,
                 filename=upload.final.name,
+                reason=reason,
+            )
+            action = (
+                "file.upload_incomplete" if ended_session else "file.upload_rejected"
             )
             await self._audit.record(
                 username=self._username,
-                action="file.upload_incomplete",
+                action=action,
                 outcome=AuditOutcome.FAILURE,
-                details={"filename": upload.final.name, "bytes": str(upload.size)},
+                details={
+                    "filename": upload.final.name,
+                    "bytes": str(upload.size),
+                    "reason": reason,
+                },
             )
             return
         queued = self._lander.enqueue_upload(
