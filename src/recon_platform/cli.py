@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from recon_common.logging import configure_logging
 from recon_common.settings import LogFormat
+
 from recon_platform import demo
 from recon_platform.stack import LocalStack, Progress, StackError
 

@@ -92,7 +92,7 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports.of(service)}"
 
     def service_dir(self, service: str) -> Path:
-        """Return the folder that holds a service's database and files."""
+        """Return the folder that contains a service's database and files."""
         return self.data_dir / service
 
     def environment(self, service: str, *, bootstrap: str) -> dict[str, str]:
@@ -132,7 +132,7 @@ class LocalStack:
         return env
 
     def pid_file(self, service: str) -> Path:
-        """Return the file that holds a service's process id."""
+        """Return the file that contains a service's process id."""
         return self.run_dir / f"{service}.pid"
 
     def running_pid(self, service: str) -> int | None:

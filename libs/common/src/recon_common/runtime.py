@@ -1,4 +1,4 @@
-"""What every service runs: database, Kafka producer, outbox relay, consumers, health.
+"""The clients every service runs: database, Kafka producer, outbox relay, consumers.
 
 A service builds one `ServiceRuntime` in its FastAPI lifespan, registers its
 consumers, and starts it. Nothing connects at import time.
@@ -146,7 +146,7 @@ def health_router(runtime_getter: Callable[[], ServiceRuntime]) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(response: Response) -> dict[str, Any]:
-        """Report whether the database, Kafka and other dependencies answer."""
+        """Report whether the database, Kafka and other dependencies respond."""
         checks = await runtime_getter().check_readiness()
         ready = all(state == "ok" for state in checks.values())
         response.status_code = 200 if ready else 503

@@ -70,7 +70,11 @@ class S3ObjectStore:
         return f"{self._prefix}{key}"
 
     async def ensure_bucket(self) -> None:
-        """Create the Object Lock bucket if missing; apply encryption and lifecycle."""
+        """Create the Object Lock bucket if missing.
+
+        Then apply default SSE-KMS encryption and the archive lifecycle rule. Both
+        calls replace the bucket's configuration, so running this again is harmless.
+        """
         try:
             await self._client.head_bucket(Bucket=self._bucket)
         except ClientError as exc:
@@ -117,23 +121,21 @@ class S3ObjectStore:
         )
 
     async def _current_retention(self, key: str) -> Retention | None:
+        # HeadObject returns the lock mode and date (given s3:GetObjectRetention) and
+        # works on moto 5.2, which does not implement GetObjectRetention.
         try:
-            answer = await self._client.get_object_retention(
+            answer = await self._client.head_object(
                 Bucket=self._bucket, Key=self._full_key(key)
             )
         except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-            if code in {"NoSuchKey", "404", "NoSuchObjectLockConfiguration"}:
-                return None
-            if code == "InvalidRequest":
+            if exc.response["Error"]["Code"] in {"NoSuchKey", "404"}:
                 return None
             raise
-        retention = answer.get("Retention")
-        if not retention:
+        if not answer.get("ObjectLockMode"):
             return None
         return Retention(
-            mode=RetentionMode(retention["Mode"]),
-            retain_until=retention["RetainUntilDate"].astimezone(UTC),
+            mode=RetentionMode(answer["ObjectLockMode"]),
+            retain_until=answer["ObjectLockRetainUntilDate"].astimezone(UTC),
         )
 
     async def put(
