@@ -10,10 +10,12 @@ Delivery is at least once. For each message, in partition order:
 3. The transaction commits, and only then is the offset committed to Kafka.
 
 A crash between 3's two commits redelivers the message, and step 2 drops it. A handler
-that keeps failing is retried with backoff; after the last attempt the message goes to
+that keeps failing is retried with backoff. After the last attempt the message goes to
 `<topic>.dlq` with the error in its headers, an audit event records it, and its offset
-is committed so the partition moves on. Because messages are handled one at a time in
-the task that polls, no message is in flight when a rebalance revokes a partition.
+is committed so the partition moves on. A rebalance can revoke a partition while one of
+its messages is being handled: that offset commit fails and is logged, the rest of the
+fetched batch of that partition is skipped, and the new owner receives the message
+again from the last committed offset, which step 2 drops.
 """
 
 import asyncio
@@ -22,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from pydantic import ValidationError
@@ -52,7 +55,7 @@ class RejectedEvent(Exception):
 
 
 class EventConsumer:
-    """Consume topics and apply each event exactly once to the service's database."""
+    """Consume topics and apply each event once, skipping redelivered events."""
 
     def __init__(
         self,
@@ -126,8 +129,25 @@ class EventConsumer:
             batches = await self._consumer.getmany(timeout_ms=500)
             for partition, records in batches.items():
                 for record in records:
+                    if partition not in self._consumer.assignment():
+                        break
                     await self._process(record)
-                    await self._consumer.commit({partition: record.offset + 1})
+                    await self._commit(partition, record.offset + 1)
+
+    async def _commit(self, partition: TopicPartition, offset: int) -> None:
+        assert self._consumer is not None  # noqa: S101 - set by start()
+        try:
+            await self._consumer.commit({partition: offset})
+        except KafkaError as exc:
+            # The database already contains the event, so its redelivery is dropped.
+            # Ending the loop here would stop consumption for good after one rebalance.
+            log.warning(
+                "consumer.commit.failed",
+                topic=partition.topic,
+                partition=partition.partition,
+                offset=offset,
+                error=f"{type(exc).__name__}: {exc}",
+            )
 
     async def _process(self, record: ConsumerRecord[Any, Any]) -> None:
         parent = propagate.extract(carrier_from_headers(record.headers))

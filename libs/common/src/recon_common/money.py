@@ -4,7 +4,7 @@ Amounts are always `Decimal`. A value with more decimals than its currency allow
 rejected instead of rounded, because a silently rounded amount can hide a break.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 # ISO 4217 minor units for currencies that do not use two decimals. Every other valid
 # three-letter code uses two. Source: ISO 4217 list one, as published by SIX.
@@ -45,7 +45,8 @@ class AmountError(ValueError):
 def minor_units(currency: str) -> int:
     """Return the number of decimals that `currency` allows (ISO 4217)."""
     code = currency.upper()
-    if len(code) != 3 or not code.isalpha():
+    # str.isalpha() accepts any Unicode letter, but ISO 4217 codes are ASCII.
+    if len(code) != 3 or not currency.isascii() or not code.isalpha():
         raise AmountError(f"invalid currency code {currency!r}: expected three letters")
     return _MINOR_UNITS_EXCEPTIONS.get(code, 2)
 
@@ -69,7 +70,12 @@ def parse_amount(text: str, *, decimal_mark: str = ".") -> Decimal:
 def check_scale(amount: Decimal, currency: str) -> Decimal:
     """Return `amount` if it fits the minor units of `currency`, else raise."""
     allowed = minor_units(currency)
-    exponent = amount.normalize().as_tuple().exponent
+    if not amount.is_finite():
+        raise AmountError(f"invalid amount {amount}: not a finite number")
+    # normalize() rounds to the context precision (28 digits by default), so it gets a
+    # context as precise as the amount. Then it strips trailing zeros and never rounds.
+    precision = Context(prec=max(len(amount.as_tuple().digits), 1))
+    exponent = amount.normalize(precision).as_tuple().exponent
     decimals = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if decimals > allowed:
         raise AmountError(

@@ -34,14 +34,19 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    expected = base64.b64decode(digest)
-    actual = hashlib.scrypt(
-        password.encode(),
-        salt=base64.b64decode(salt),
-        n=int(n),
-        r=int(r),
-        p=int(p),
-        maxmem=_MAXMEM,
-        dklen=len(expected),
-    )
+    # A corrupt stored hash (bad base64, non-numeric or invalid cost, cost above
+    # _MAXMEM) makes b64decode, int or scrypt raise ValueError, and matches no password.
+    try:
+        expected = base64.b64decode(digest, validate=True)
+        actual = hashlib.scrypt(
+            password.encode(),
+            salt=base64.b64decode(salt, validate=True),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=_MAXMEM,
+            dklen=len(expected),
+        )
+    except ValueError:
+        return False
     return hmac.compare_digest(actual, expected)

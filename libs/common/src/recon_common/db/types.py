@@ -41,11 +41,8 @@ class MoneyType(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return (
-            Decimal(str(value)).normalize()
-            if dialect.name == "sqlite"
-            else Decimal(value)
-        )
+        # normalize() would round to the context's 28 digits and turn 1000 into 1E+3.
+        return Decimal(str(value)) if dialect.name == "sqlite" else Decimal(value)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
