@@ -1,5 +1,6 @@
 """FastAPI application of the ingest service: HTTP API, SFTP server, parser."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,6 +10,9 @@ from fastapi import FastAPI
 from recon_common.errors import install_error_handler
 from recon_common.events import TOPIC_FILE_LANDED
 from recon_common.runtime import ServiceRuntime, health_router
+from recon_common.storage import ObjectStore
+from recon_common.storage.base import ARCHIVE_AFTER
+from recon_common.storage.local import LocalObjectStore
 
 from recon_ingest.landing.endpoints import router as files_router
 from recon_ingest.landing.service import Lander
@@ -21,6 +25,23 @@ from recon_ingest.sftp.users import SftpUser, load_users
 from recon_ingest.storage import open_object_store
 
 log = structlog.get_logger(__name__)
+
+# How often the local backend moves landed files past the archive age (seconds). The
+# S3 backend needs no job: its lifecycle rule moves objects to Glacier.
+ARCHIVE_INTERVAL_S = 3600.0
+
+
+async def archive_periodically(store: ObjectStore, *, interval_s: float) -> None:
+    """Move landed files older than the archive age to the archive area, forever."""
+    while True:
+        try:
+            if isinstance(store, LocalObjectStore):
+                moved = await store.archive_older_than(ARCHIVE_AFTER)
+                if moved:
+                    log.info("storage.archived", objects=moved)
+        except OSError as exc:
+            log.error("storage.archive.failed", error=str(exc))
+        await asyncio.sleep(interval_s)
 
 
 class UsersFile:
@@ -78,9 +99,13 @@ def create_app(settings: IngestSettings) -> FastAPI:
             settings=settings, users=users, lander=lander, audit=audit
         )
         app.state.sftp_port = acceptor.get_port()
+        archiver = asyncio.create_task(
+            archive_periodically(store, interval_s=ARCHIVE_INTERVAL_S)
+        )
         try:
             yield
         finally:
+            archiver.cancel()
             acceptor.close()
             await acceptor.wait_closed()
             await runtime.stop()
