@@ -61,9 +61,8 @@ def prepare(stack: LocalStack, *, progress: Progress) -> DemoDay:
     outbox.mkdir(parents=True)
     statements: list[Path] = []
     transactions: list[Transaction] = []
-    for source in sorted(
-        files("recon_platform.demo_data").joinpath("statements").iterdir()
-    ):
+    statement_folder = files("recon_platform.demo_data").joinpath("statements")
+    for source in sorted(statement_folder.iterdir(), key=lambda item: item.name):
         target = outbox / source.name
         target.write_bytes(source.read_bytes())
         statements.append(target)

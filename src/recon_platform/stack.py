@@ -126,6 +126,7 @@ class LocalStack:
             values["KEYRING_PATH"] = str(home / "keyring")
         elif service == "reporting":
             values["USERS_FILE"] = str(home / "users.yaml")
+            values["MATCHER_URL"] = self.url("matcher")
         values |= self.extra_env.get(service, {})
         env = dict(os.environ)
         env |= {prefix + key: value for key, value in values.items()}

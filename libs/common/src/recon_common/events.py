@@ -7,11 +7,12 @@ with a file (transactions, match results) are split into chunks by the producer,
 chunk its own envelope, so no message approaches the broker's size limit.
 """
 
+import builtins
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
@@ -29,6 +30,9 @@ Money = Annotated[Decimal, PlainSerializer(lambda value: str(value), return_type
 
 class Contract(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+ContractT = TypeVar("ContractT", bound=Contract)
 
 
 class RecordKind(StrEnum):
@@ -126,6 +130,39 @@ class TransactionsParsed(Contract):
 
 class BreakReason(StrEnum):
     NO_COUNTERPART = "no_counterpart"
+    AMOUNT_OUTSIDE_TOLERANCE = "amount_outside_tolerance"
+    DATE_OUTSIDE_WINDOW = "date_outside_window"
+    SUSPECTED_DUPLICATE = "suspected_duplicate"
+
+
+class BreakState(StrEnum):
+    """Where a break is in its handling; closed and written-off breaks are done."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    WRITTEN_OFF = "written_off"
+    CLOSED = "closed"
+
+
+class BreakAgeBasis(StrEnum):
+    """The date a break's age counts from: the item's value date or its arrival."""
+
+    VALUE_DATE = "value_date"
+    ARRIVAL = "arrival"
+
+
+class MatchGroupStatus(StrEnum):
+    """Whether a group is confirmed or waits for an operator's review."""
+
+    CONFIRMED = "confirmed"
+    PROPOSED = "proposed"
+
+
+class GroupOrigin(StrEnum):
+    """Who formed a group: a pass of the engine or an operator."""
+
+    ENGINE = "engine"
+    MANUAL = "manual"
 
 
 class MatchGroup(Contract):
@@ -138,6 +175,8 @@ class MatchGroup(Contract):
     days_apart: int
     explanation: str
     matched_at: AwareDatetime
+    status: MatchGroupStatus = MatchGroupStatus.CONFIRMED
+    origin: GroupOrigin = GroupOrigin.ENGINE
 
 
 class Break(Contract):
@@ -146,6 +185,28 @@ class Break(Contract):
     side: str
     reason: BreakReason
     opened_at: AwareDatetime
+    state: BreakState = BreakState.OPEN
+    assignee: str | None = None
+    age_basis: BreakAgeBasis = BreakAgeBasis.VALUE_DATE
+    # The date the age counts from, per `age_basis`. None in messages of older
+    # matcher versions.
+    age_date: date | None = None
+    amount_band: str | None = None
+    # The pending write-off or force-close request, if there is one.
+    pending_approval_id: str | None = None
+    pending_action: str | None = None
+    requested_by: str | None = None
+
+
+class Comment(Contract):
+    """An operator's note on a break (`target_type` break) or a match group."""
+
+    comment_id: str
+    target_type: str
+    target_id: str
+    author: str
+    body: str
+    created_at: AwareDatetime
 
 
 class ReconciliationSummary(Contract):
@@ -166,6 +227,15 @@ class MatchesProduced(Contract):
     opened_breaks: list[Break] = Field(default_factory=list)
     closed_break_ids: list[str] = Field(default_factory=list)
     summaries: list[ReconciliationSummary] = Field(default_factory=list)
+    # Groups that an unmatch, a rejection or a re-run removed. Their items come back
+    # as `opened_breaks` in the same message.
+    dissolved_group_ids: list[str] = Field(default_factory=list)
+    # Breaks whose state, assignee or pending approval changed.
+    updated_breaks: list[Break] = Field(default_factory=list)
+    comments: list[Comment] = Field(default_factory=list)
+    # The operator action behind this message; None for a matching run.
+    action: str | None = None
+    actor: str | None = None
 
 
 class AuditOutcome(StrEnum):
@@ -222,6 +292,6 @@ class Envelope(BaseModel):
             data=payload.model_dump(mode="json"),
         )
 
-    def payload[T: Contract](self, model: type[T]) -> T:
+    def payload(self, model: builtins.type[ContractT]) -> ContractT:
         """Validate and return the payload as `model`."""
         return model.model_validate(self.data)

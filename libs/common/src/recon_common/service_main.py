@@ -2,7 +2,7 @@
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -13,7 +13,7 @@ from recon_common.migrations import upgrade
 from recon_common.settings import Environment, ServiceSettings
 from recon_common.tracing import configure_tracing, instrument_app
 
-ExtraCommand = Callable[[Any], Awaitable[int]]
+ExtraCommand = Callable[[Any], Coroutine[Any, Any, int]]
 
 
 def run_service_main(

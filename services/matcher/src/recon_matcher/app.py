@@ -9,6 +9,7 @@ from recon_common.errors import install_error_handler
 from recon_common.events import TOPIC_TRANSACTIONS_PARSED
 from recon_common.runtime import ServiceRuntime, health_router
 
+from recon_matcher.actions.endpoints import router as actions_router
 from recon_matcher.definitions import Definition, load_definitions
 from recon_matcher.models import OutboxMessage, ProcessedEvent
 from recon_matcher.reconciliation.endpoints import router as reconciliations_router
@@ -59,7 +60,9 @@ def create_app(settings: MatcherSettings) -> FastAPI:
             await runtime.stop()
 
     app = FastAPI(title="Matcher", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
     install_error_handler(app)
     app.include_router(health_router(lambda: app.state.runtime))
     app.include_router(reconciliations_router)
+    app.include_router(actions_router)
     return app

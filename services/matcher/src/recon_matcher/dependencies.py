@@ -13,3 +13,5 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     runtime: ServiceRuntime = request.app.state.runtime
     async with session_scope(runtime.sessions) as session:
         yield session
+    # Events of this request are in the outbox now, so publish them promptly.
+    runtime.relay.notify()

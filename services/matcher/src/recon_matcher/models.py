@@ -63,7 +63,11 @@ class TransactionRecord(Base):
 
 
 class MatchGroupRecord(Base):
-    """One match group made by a pass."""
+    """One live match group, made by a pass or by an operator.
+
+    A dissolved group (unmatched, rejected or undone by a re-run) is deleted; the
+    audit events and the `matches-produced` messages keep its history.
+    """
 
     __tablename__ = "match_groups"
 
@@ -76,6 +80,12 @@ class MatchGroupRecord(Base):
     days_apart: Mapped[int] = mapped_column(Integer)
     explanation: Mapped[str] = mapped_column(Text)
     matched_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # engine or manual. A re-run leaves manual groups alone.
+    origin: Mapped[str] = mapped_column(String(20), server_default="engine")
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # The operator who confirmed a proposed group. A re-run leaves such groups alone.
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class MatchGroupItem(Base):
@@ -93,3 +103,64 @@ class MatchGroupItem(Base):
     group_id: Mapped[str] = mapped_column(
         ForeignKey("match_groups.group_id"), index=True
     )
+
+
+class BreakRecord(Base):
+    """The break of a transaction that no group holds, kept after it closes.
+
+    `state` is open or assigned while the item waits for a counterpart, closed once
+    a group takes it, and written_off when an approved write-off or force-close
+    ends it.
+    """
+
+    __tablename__ = "breaks"
+
+    transaction_id: Mapped[str] = mapped_column(
+        ForeignKey("transactions.transaction_id"), primary_key=True
+    )
+    reconciliation_id: Mapped[str] = mapped_column(String(100), index=True)
+    side: Mapped[str] = mapped_column(String(1))
+    reason: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    # value_date or arrival, and the date that the age counts from.
+    age_basis: Mapped[str] = mapped_column(String(20))
+    age_date: Mapped[date] = mapped_column(Date)
+    amount_band: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CommentRecord(Base):
+    """An operator's comment on a break or a match group."""
+
+    __tablename__ = "comments"
+
+    comment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # break or group
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(80), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ApprovalRecord(Base):
+    """A write-off or force-close request that a second user approves or rejects."""
+
+    __tablename__ = "approvals"
+
+    approval_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(
+        ForeignKey("transactions.transaction_id"), index=True
+    )
+    # write_off or force_close
+    action: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    # pending, approved or rejected
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
+from recon_common.events import BreakAgeBasis
 from recon_common.settings import ServiceSettings
 
 
@@ -17,3 +18,9 @@ class MatcherSettings(ServiceSettings):
     definitions_file: Path = Path("./reconciliations.yaml")
     # Items per `matches-produced` message list, far below the broker's 1 MB limit.
     chunk_size: int = 500
+
+    # Date a break's age counts from, per reconciliation id, as JSON in the
+    # environment: {"nostro-eur": "arrival"}. Others use `default_break_age_basis`.
+    # A definition's own `break_age_basis`, if the definition model has one, wins.
+    break_age_basis: dict[str, BreakAgeBasis] = {}
+    default_break_age_basis: BreakAgeBasis = BreakAgeBasis.VALUE_DATE

@@ -14,6 +14,7 @@ from recon_common.settings import Environment
 
 from recon_reporting.access.headers import SecurityHeadersMiddleware
 from recon_reporting.access.middleware import IPAllowlistMiddleware
+from recon_reporting.actions.endpoints import router as actions_router
 from recon_reporting.auth.dependencies import LoginRequired
 from recon_reporting.auth.endpoints import router as auth_router
 from recon_reporting.auth.tokens import TokenSigner
@@ -117,6 +118,7 @@ def create_app(settings: ReportingSettings, *, start_kafka: bool = True) -> Fast
     app.include_router(transactions_router)
     app.include_router(matches_router)
     app.include_router(breaks_router)
+    app.include_router(actions_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

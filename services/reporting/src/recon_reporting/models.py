@@ -97,6 +97,9 @@ class ReportMatchGroup(Base):
     days_apart: Mapped[int] = mapped_column(Integer)
     explanation: Mapped[str] = mapped_column(Text)
     matched_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # confirmed or proposed; engine or manual.
+    status: Mapped[str] = mapped_column(String(20), server_default="confirmed")
+    origin: Mapped[str] = mapped_column(String(20), server_default="engine")
 
 
 class ReportMatchItem(Base):
@@ -121,6 +124,28 @@ class ReportBreak(Base):
     side: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(40))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # open or assigned; written-off and closed breaks are removed.
+    state: Mapped[str] = mapped_column(String(20), server_default="open")
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    age_basis: Mapped[str | None] = mapped_column(String(20))
+    age_date: Mapped[date | None] = mapped_column(Date)
+    amount_band: Mapped[str | None] = mapped_column(String(20))
+    pending_approval_id: Mapped[str | None] = mapped_column(String(36))
+    pending_action: Mapped[str | None] = mapped_column(String(20))
+    requested_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReportComment(Base):
+    """An operator's comment on a break or a match group."""
+
+    __tablename__ = "report_comments"
+
+    comment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str] = mapped_column(String(100), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ReportReconciliation(Base):

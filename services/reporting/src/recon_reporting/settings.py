@@ -53,6 +53,11 @@ class ReportingSettings(ServiceSettings):
     session_max_age_s: int = 8 * 3600
     api_token_max_age_s: int = 3600
 
+    # Matcher service base URL, called for operator actions with `service_token`.
+    matcher_url: str = "http://127.0.0.1:8082"
+    # Seconds to wait for the matcher's answer to one operator action.
+    matcher_timeout_s: float = 30.0
+
     # Redaction: characters of an account number or IBAN left visible at the end.
     redaction_visible_chars: int = 4
 

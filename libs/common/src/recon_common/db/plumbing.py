@@ -5,6 +5,7 @@ Each service declares its own concrete classes from these mixins on its own
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,6 +17,10 @@ class ProcessedEventMixin:
     """The id of every event a consumer group has applied: a redelivery is a no-op."""
 
     __tablename__ = "processed_events"
+
+    if TYPE_CHECKING:
+        # The declarative base of the concrete class provides this constructor.
+        def __init__(self, **columns: Any) -> None: ...
 
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     consumer_group: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -32,6 +37,10 @@ class OutboxMessageMixin:
     """
 
     __tablename__ = "outbox_messages"
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **columns: Any) -> None: ...
 
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)

@@ -18,7 +18,13 @@ from pathlib import Path
 import structlog
 from recon_common.audit import record_audit
 from recon_common.db import session_scope
-from recon_common.events import TOPIC_FILE_LANDED, FileLanded, FileRef, FileStatus
+from recon_common.events import (
+    TOPIC_FILE_LANDED,
+    FileLanded,
+    FileRef,
+    FileStatus,
+    RecordKind,
+)
 from recon_common.outbox import OutboxRelay, enqueue
 from recon_common.storage import ObjectNotFound, ObjectStore, Retention, RetentionMode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -182,7 +188,7 @@ def file_ref(row: LandedFile) -> FileRef:
         landed_at=row.landed_at,
         status=FileStatus(row.status),
         source_format=row.source_format,
-        record_kind=row.record_kind,  # type: ignore[arg-type]
+        record_kind=RecordKind(row.record_kind) if row.record_kind else None,
         transaction_count=row.transaction_count or 0,
         rejection_reason=row.rejection_reason,
     )

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncssh
 import structlog
@@ -85,7 +85,8 @@ class FailedLoginThrottle:
         """Return the delay to apply after a new failure of `username`."""
         count = self._failures.get(username, 0) + 1
         self._failures[username] = count
-        return min(_FIRST_DELAY_S * 2 ** (count - 1), _MAX_DELAY_S)
+        delay: float = _FIRST_DELAY_S * 2.0 ** (count - 1)
+        return min(delay, _MAX_DELAY_S)
 
     def reset(self, username: str) -> None:
         """Forget the failures of `username` after a successful login."""
@@ -202,7 +203,7 @@ class BankSFTPServer(asyncssh.SFTPServer):
 
     def __init__(
         self,
-        chan: asyncssh.SSHServerChannel,
+        chan: asyncssh.SSHServerChannel[bytes],
         *,
         settings: IngestSettings,
         lander: Lander,
@@ -256,7 +257,8 @@ class BankSFTPServer(asyncssh.SFTPServer):
             if upload.rejection is not None:
                 raise asyncssh.SFTPFailure(upload.rejection)
             upload.size = max(upload.size, end)
-        written: int = super().write(file_obj, offset, data)
+        # The base class writes synchronously to the local file object.
+        written = cast(int, super().write(file_obj, offset, data))
         return written
 
     async def close(self, file_obj: object) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import asyncssh
 import yaml
+from cryptography.hazmat.primitives.asymmetric import rsa
 from recon_common.errors import InvalidRequest
 
 MIN_RSA_BITS = 3072
@@ -41,7 +42,9 @@ def check_key_strength(key: asyncssh.SSHKey, *, where: str) -> None:
     algorithm = key.get_algorithm()
     if algorithm in {"ssh-ed25519", "ssh-ed448"} or algorithm.startswith("ecdsa-"):
         return
-    if algorithm == "ssh-rsa":
+    if algorithm == "ssh-rsa" and isinstance(
+        key.pyca_key, rsa.RSAPublicKey | rsa.RSAPrivateKey
+    ):
         bits = key.pyca_key.key_size
         if bits < MIN_RSA_BITS:
             raise InvalidUsersFile(

@@ -8,56 +8,52 @@ transaction is lost and none is matched twice. Matching is incremental: only the
 items of the reconciliations that received new items take part.
 """
 
-import math
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import structlog
 from recon_common.events import (
-    TOPIC_MATCHES_PRODUCED,
-    Break,
+    BreakReason,
     FileRef,
     FileStatus,
-    MatchesProduced,
     MatchGroup,
+    MatchGroupStatus,
     ReconciliationSummary,
+    RecordKind,
     Transaction,
     TransactionsParsed,
 )
-from recon_common.outbox import enqueue
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recon_matcher.breaks.records import (
+    LIVE_STATES,
+    age_basis_for,
+    break_contract,
+    load_breaks,
+    open_break,
+    reason_of,
+)
+from recon_matcher.changes import MatchChanges, new_run_id, publish_changes
 from recon_matcher.definitions import Definition
 from recon_matcher.definitions.routing import assign
-from recon_matcher.engine import match_transactions
-from recon_matcher.engine.run import GroupStatus
-from recon_matcher.models import (
-    FileRecord,
-    MatchGroupItem,
-    MatchGroupRecord,
-    OutboxMessage,
-    TransactionRecord,
-)
+from recon_matcher.engine import MatchResult, match_transactions
+from recon_matcher.models import FileRecord, TransactionRecord
 from recon_matcher.reconciliation import repository
+from recon_matcher.reconciliation.groups import (
+    MATCHED,
+    OPEN,
+    UNASSIGNED,
+    store_groups,
+    tombstoned_ids,
+)
 from recon_matcher.settings import MatcherSettings
 
 log = structlog.get_logger(__name__)
 
-OPEN = "open"
-MATCHED = "matched"
-PROPOSED = "proposed"
-UNASSIGNED = "unassigned"
 
-
-class ChunkOutcome:
-    """What one chunk changed, collected for the `matches-produced` messages."""
-
-    def __init__(self) -> None:
-        self.transactions: list[Transaction] = []
-        self.groups: list[MatchGroup] = []
-        self.opened_breaks: list[Break] = []
-        self.closed_break_ids: list[str] = []
-        self.summaries: list[ReconciliationSummary] = []
+# What one chunk changed, collected for the `matches-produced` messages.
+ChunkOutcome = MatchChanges
 
 
 async def apply_chunk(
@@ -99,10 +95,13 @@ async def apply_chunk(
         outcome.transactions.append(item)
     await session.flush()
 
-    new_ids = {item.transaction_id for item in new_items}
     for definition in touched.values():
         await _match_definition(
-            session, definition=definition, new_ids=new_ids, outcome=outcome, now=now
+            session,
+            definition=definition,
+            outcome=outcome,
+            settings=settings,
+            now=now,
         )
         counts = await repository.reconciliation_counts(
             session, reconciliation_id=definition.id
@@ -117,8 +116,14 @@ async def apply_chunk(
             )
         )
 
-    _publish(
-        session, outcome=outcome, file_ref=_file_ref(file_record), settings=settings
+    file_ref = _file_ref(file_record)
+    publish_changes(
+        session,
+        changes=outcome,
+        settings=settings,
+        key=file_ref.file_id,
+        run_id=new_run_id(file_ref.file_id),
+        files=[file_ref],
     )
     log.info(
         "matcher.chunk.applied",
@@ -135,56 +140,134 @@ async def _match_definition(
     session: AsyncSession,
     *,
     definition: Definition,
-    new_ids: set[str],
     outcome: ChunkOutcome,
+    settings: MatcherSettings,
     now: datetime,
 ) -> None:
     records = await repository.open_transactions(
         session, reconciliation_id=definition.id
     )
+    await match_records(
+        session,
+        definition=definition,
+        records=records,
+        settings=settings,
+        changes=outcome,
+        now=now,
+    )
+
+
+async def match_records(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    records: Sequence[TransactionRecord],
+    settings: MatcherSettings,
+    changes: MatchChanges,
+    now: datetime,
+) -> None:
+    """Match open `records`, store the groups and keep a break on every other one."""
     by_id = {record.transaction_id: record for record in records}
+    result = run_engine(definition, records)
+    formed = engine_groups(result, matched_at=now)
+    blocked = await tombstoned_ids(session, [group.group_id for group in formed])
+    await store_groups(
+        session,
+        groups=[(group, None) for group in formed if group.group_id not in blocked],
+        records=by_id,
+        changes=changes,
+        now=now,
+    )
+    await sync_breaks(
+        session,
+        definition=definition,
+        unmatched=unmatched_ids(result, formed, blocked=blocked, now=now),
+        reasons=break_reasons(result),
+        records=by_id,
+        settings=settings,
+        changes=changes,
+        now=now,
+    )
+
+
+def unmatched_ids(
+    result: MatchResult,
+    formed: Sequence[MatchGroup],
+    *,
+    blocked: set[str],
+    now: datetime,
+) -> list[str]:
+    """Return the items without a group: the engine's breaks and blocked groups."""
+    ids = [item.transaction_id for item in result.breaks(opened_at=now)]
+    for group in formed:
+        if group.group_id in blocked:
+            ids.extend(group.transaction_ids)
+    return ids
+
+
+def run_engine(
+    definition: Definition, records: Iterable[TransactionRecord]
+) -> MatchResult:
+    """Run the engine over stored records, split by their side."""
     sides: dict[str, list[Transaction]] = defaultdict(list)
     for record in records:
         sides[record.side or ""].append(Transaction.model_validate_json(record.body))
-    result = match_transactions(definition, sides["a"], sides["b"])
+    return match_transactions(definition, sides["a"], sides["b"])
 
+
+def engine_groups(result: MatchResult, *, matched_at: datetime) -> list[MatchGroup]:
+    """Return the result's groups as contracts with the engine's status."""
     # group_records() and match_groups() walk the same rows in the same order.
-    pairs = list(
-        zip(result.group_records(), result.match_groups(matched_at=now), strict=True)
+    pairs = zip(
+        result.group_records(), result.match_groups(matched_at=matched_at), strict=True
     )
-    for engine_group, group in pairs:
-        session.add(
-            MatchGroupRecord(
-                group_id=group.group_id,
-                reconciliation_id=definition.id,
-                pass_name=group.pass_name,
-                status=engine_group.status.value,
-                score=group.score,
-                amount_difference=group.amount_difference,
-                days_apart=group.days_apart,
-                explanation=group.explanation,
-                matched_at=now,
-            )
-        )
-    # Groups first: without ORM relationships the flush does not order the inserts
-    # by the items' foreign key.
-    await session.flush()
-    for engine_group, group in pairs:
-        confirmed = engine_group.status == GroupStatus.CONFIRMED
-        for transaction_id in group.transaction_ids:
-            record = by_id[transaction_id]
-            record.status = MATCHED if confirmed else PROPOSED
-            record.group_id = group.group_id
-            session.add(
-                MatchGroupItem(transaction_id=transaction_id, group_id=group.group_id)
-            )
-            if transaction_id not in new_ids:
-                outcome.closed_break_ids.append(transaction_id)
-        outcome.groups.append(group)
+    return [
+        group.model_copy(update={"status": MatchGroupStatus(engine_group.status.value)})
+        for engine_group, group in pairs
+    ]
 
-    for item in result.breaks(opened_at=now):
-        if item.transaction_id in new_ids:
-            outcome.opened_breaks.append(item)
+
+def break_reasons(result: MatchResult) -> dict[str, BreakReason]:
+    """Return the engine's reason code per unmatched item, where it gives one."""
+    reasons_of = getattr(result, "break_reasons", None)
+    codes: dict[str, str] = reasons_of() if callable(reasons_of) else {}
+    return {
+        transaction_id: reason_of(codes, transaction_id) for transaction_id in codes
+    }
+
+
+async def sync_breaks(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    unmatched: Sequence[str],
+    reasons: dict[str, BreakReason],
+    records: dict[str, TransactionRecord],
+    settings: MatcherSettings,
+    changes: MatchChanges,
+    now: datetime,
+) -> None:
+    """Open a break for each unmatched item without one and refresh the reasons."""
+    existing = await load_breaks(session, unmatched)
+    basis = age_basis_for(definition, settings=settings)
+    for transaction_id in unmatched:
+        reason = reasons.get(transaction_id, BreakReason.NO_COUNTERPART)
+        row = existing.get(transaction_id)
+        if row is not None and row.state in LIVE_STATES:
+            if row.reason != reason.value:
+                row.reason = reason.value
+                row.updated_at = now
+                changes.updated_breaks.append(break_contract(row))
+            continue
+        row = open_break(
+            session,
+            record=records[transaction_id],
+            existing=row,
+            reason=reason,
+            basis=basis,
+            now=now,
+        )
+        changes.opened_breaks.append(break_contract(row))
     await session.flush()
 
 
@@ -236,46 +319,7 @@ def _file_ref(record: FileRecord) -> FileRef:
         landed_at=record.landed_at,
         status=FileStatus(record.status),
         source_format=record.source_format,
-        record_kind=record.record_kind,  # type: ignore[arg-type]
+        record_kind=RecordKind(record.record_kind) if record.record_kind else None,
         transaction_count=record.transaction_count,
         rejection_reason=record.rejection_reason,
     )
-
-
-def _publish(
-    session: AsyncSession,
-    *,
-    outcome: ChunkOutcome,
-    file_ref: FileRef,
-    settings: MatcherSettings,
-) -> None:
-    size = settings.chunk_size
-    lists = (
-        outcome.transactions,
-        outcome.groups,
-        outcome.opened_breaks,
-        outcome.closed_break_ids,
-    )
-    chunk_count = max(1, *(math.ceil(len(items) / size) for items in lists))
-    run_id = f"{file_ref.file_id}:{datetime.now(UTC).isoformat()}"
-    for index in range(chunk_count):
-        window = slice(index * size, (index + 1) * size)
-        message = MatchesProduced(
-            run_id=run_id,
-            chunk_index=index,
-            chunk_count=chunk_count,
-            files=[file_ref],
-            transactions=outcome.transactions[window],
-            groups=outcome.groups[window],
-            opened_breaks=outcome.opened_breaks[window],
-            closed_break_ids=outcome.closed_break_ids[window],
-            summaries=outcome.summaries,
-        )
-        enqueue(
-            session,
-            OutboxMessage,
-            settings=settings,
-            topic=TOPIC_MATCHES_PRODUCED,
-            payload=message,
-            key=file_ref.file_id,
-        )

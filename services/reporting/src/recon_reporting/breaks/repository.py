@@ -1,12 +1,12 @@
 """SQL of open breaks."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_reporting.models import ReportBreak, ReportTransaction
+from recon_reporting.models import ReportBreak, ReportComment, ReportTransaction
 
 
 async def list_breaks(
@@ -49,3 +49,23 @@ async def count_breaks(
     if reconciliation_id is not None:
         query = query.where(ReportBreak.reconciliation_id == reconciliation_id)
     return await session.scalar(query) or 0
+
+
+async def comments_of(
+    session: AsyncSession, *, target_type: str, target_ids: Collection[str]
+) -> dict[str, list[ReportComment]]:
+    """Return the comments on each of `target_ids`, oldest first."""
+    found: dict[str, list[ReportComment]] = {}
+    ids = sorted(set(target_ids))
+    for start in range(0, len(ids), 500):
+        rows = await session.scalars(
+            select(ReportComment)
+            .where(
+                ReportComment.target_type == target_type,
+                ReportComment.target_id.in_(ids[start : start + 500]),
+            )
+            .order_by(ReportComment.created_at, ReportComment.comment_id)
+        )
+        for row in rows:
+            found.setdefault(row.target_id, []).append(row)
+    return found

@@ -17,6 +17,14 @@ class AgeBand(StrEnum):
     OVER_30 = "over-30d"
 
 
+class CommentOut(BaseModel):
+    """An operator's comment."""
+
+    author: str
+    body: str
+    created_at: datetime
+
+
 class BreakOut(BaseModel):
     """An open break with the transaction behind it, accounts redacted by role.
 
@@ -35,6 +43,16 @@ class BreakOut(BaseModel):
     amount: Decimal | None
     direction: str | None
     value_date: date | None
+    state: str = "open"
+    assignee: str | None = None
+    amount_band: str | None = None
+    age_basis: str | None = None
+    age_date: date | None = None
+    # The pending write-off or force-close request that a second user must decide.
+    pending_approval_id: str | None = None
+    pending_action: str | None = None
+    requested_by: str | None = None
+    comments: list[CommentOut] = []
 
 
 class BreakPage(BaseModel):

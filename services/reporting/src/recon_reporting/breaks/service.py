@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_reporting.access.redaction import AccountMasker
 from recon_reporting.breaks import repository
-from recon_reporting.breaks.schemas import AgeBand, BreakOut, BreakPage
+from recon_reporting.breaks.schemas import AgeBand, BreakOut, BreakPage, CommentOut
 
 # Inclusive day ranges. None means no upper limit.
 _BAND_DAYS: dict[AgeBand, tuple[int, int | None]] = {
@@ -73,6 +73,11 @@ async def search_breaks(
         limit=query.limit,
         offset=query.offset,
     )
+    comments = await repository.comments_of(
+        session,
+        target_type="break",
+        target_ids=[item.transaction_id for item, _ in rows],
+    )
     items = [
         BreakOut(
             transaction_id=item.transaction_id,
@@ -90,6 +95,18 @@ async def search_breaks(
             amount=transaction.amount if transaction else None,
             direction=transaction.direction if transaction else None,
             value_date=transaction.value_date if transaction else None,
+            state=item.state,
+            assignee=item.assignee,
+            amount_band=item.amount_band,
+            age_basis=item.age_basis,
+            age_date=item.age_date,
+            pending_approval_id=item.pending_approval_id,
+            pending_action=item.pending_action,
+            requested_by=item.requested_by,
+            comments=[
+                CommentOut(author=row.author, body=row.body, created_at=row.created_at)
+                for row in comments.get(item.transaction_id, [])
+            ],
         )
         for item, transaction in rows
     ]

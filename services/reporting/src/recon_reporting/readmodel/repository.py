@@ -78,3 +78,22 @@ async def delete_breaks(
             .where(ReportBreak.transaction_id.in_(chunk))
             .execution_options(synchronize_session="fetch")
         )
+
+
+async def dissolve_groups(
+    session: AsyncSession, *, group_ids: Sequence[str]
+) -> set[str]:
+    """Delete `group_ids` with their items and return the items' transaction ids."""
+    items = await load_group_items(session, group_ids=group_ids)
+    for chunk in batches(sorted(set(group_ids))):
+        await session.execute(
+            delete(ReportMatchItem)
+            .where(ReportMatchItem.group_id.in_(chunk))
+            .execution_options(synchronize_session="fetch")
+        )
+        await session.execute(
+            delete(ReportMatchGroup)
+            .where(ReportMatchGroup.group_id.in_(chunk))
+            .execution_options(synchronize_session="fetch")
+        )
+    return {transaction_id for _, transaction_id in items}

@@ -4,7 +4,9 @@ Each chunk is applied as upserts keyed by natural ids, so a redelivered chunk le
 the tables as they were. A transaction's `status`, `group_id` and `reconciliation_id`
 are derived from the match items and open breaks after every chunk, for every
 transaction the chunk names, so the result does not depend on which chunk arrives
-first. A matched transaction never keeps an open break.
+first. A matched transaction never keeps an open break. Groups that an operator
+action or a re-run dissolved are deleted first, so their items can take the breaks
+that the same message opens.
 """
 
 from collections.abc import Iterable
@@ -15,6 +17,8 @@ from typing import Any
 
 from recon_common.events import (
     Break,
+    BreakState,
+    Comment,
     Contract,
     FileRef,
     MatchesProduced,
@@ -26,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_reporting.models import (
     ReportBreak,
+    ReportComment,
     ReportFile,
     ReportMatchGroup,
     ReportMatchItem,
@@ -132,10 +137,61 @@ async def _upsert_breaks(
             row = ReportBreak(transaction_id=item.transaction_id)
             session.add(row)
             existing[item.transaction_id] = row
-        row.reconciliation_id = item.reconciliation_id
-        row.side = item.side
-        row.reason = item.reason.value
-        row.opened_at = item.opened_at
+        _copy_break(row, item)
+
+
+def _copy_break(row: ReportBreak, item: Break) -> None:
+    row.reconciliation_id = item.reconciliation_id
+    row.side = item.side
+    row.reason = item.reason.value
+    row.opened_at = item.opened_at
+    row.state = item.state.value
+    row.assignee = item.assignee
+    row.age_basis = item.age_basis.value
+    row.age_date = item.age_date
+    row.amount_band = item.amount_band
+    row.pending_approval_id = item.pending_approval_id
+    row.pending_action = item.pending_action
+    row.requested_by = item.requested_by
+
+
+async def _apply_break_updates(session: AsyncSession, breaks: list[Break]) -> None:
+    """Apply state changes; a written-off or closed break leaves the open list."""
+    ended = [
+        item.transaction_id
+        for item in breaks
+        if item.state in (BreakState.WRITTEN_OFF, BreakState.CLOSED)
+    ]
+    await repository.delete_breaks(session, transaction_ids=ended)
+    live = [item for item in breaks if item.transaction_id not in set(ended)]
+    existing = await repository.load_by_key(
+        session,
+        ReportBreak,
+        ReportBreak.transaction_id,
+        [item.transaction_id for item in live],
+    )
+    for item in live:
+        row = existing.get(item.transaction_id)
+        if row is None:
+            row = ReportBreak(transaction_id=item.transaction_id)
+            session.add(row)
+            existing[item.transaction_id] = row
+        _copy_break(row, item)
+
+
+async def _upsert_comments(session: AsyncSession, comments: list[Comment]) -> None:
+    existing = await repository.load_by_key(
+        session,
+        ReportComment,
+        ReportComment.comment_id,
+        [comment.comment_id for comment in comments],
+    )
+    for comment in comments:
+        if comment.comment_id in existing:
+            continue
+        row = ReportComment(comment_id=comment.comment_id)
+        _copy_fields(row, comment, ReportComment.__table__.columns.keys())
+        session.add(row)
 
 
 async def _upsert_summaries(
@@ -196,6 +252,9 @@ async def apply_chunk(
     session: AsyncSession, *, payload: MatchesProduced, reported_at: datetime
 ) -> AppliedChunk:
     """Upsert one `matches-produced` chunk into the read model and flush."""
+    dissolved_items = await repository.dissolve_groups(
+        session, group_ids=payload.dissolved_group_ids
+    )
     await _upsert_files(session, payload.files)
     await _upsert_transactions(session, payload.transactions)
     await _upsert_groups(session, payload.groups)
@@ -205,6 +264,8 @@ async def apply_chunk(
     opened_ids = {item.transaction_id for item in payload.opened_breaks}
     matched_ids = set(await repository.load_items(session, transaction_ids=opened_ids))
     await _upsert_breaks(session, payload.opened_breaks, matched_ids=matched_ids)
+    await _apply_break_updates(session, payload.updated_breaks)
+    await _upsert_comments(session, payload.comments)
     await _upsert_summaries(
         session, payload.summaries, run_id=payload.run_id, reported_at=reported_at
     )
@@ -214,6 +275,8 @@ async def apply_chunk(
     touched.update(tid for group in payload.groups for tid in group.transaction_ids)
     touched.update(opened_ids)
     touched.update(payload.closed_break_ids)
+    touched.update(dissolved_items)
+    touched.update(item.transaction_id for item in payload.updated_breaks)
     await refresh_links(session, transaction_ids=touched)
     await session.flush()
     return AppliedChunk(

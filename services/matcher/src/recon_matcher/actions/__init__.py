@@ -1,0 +1,1 @@
+"""Operator actions on matches and breaks, called by the reporting service."""

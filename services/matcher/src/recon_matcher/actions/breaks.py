@@ -1,0 +1,244 @@
+"""Comments, assignment and the four-eyes write-off or force-close of breaks.
+
+A write-off or force-close is a request first. It takes effect only when a second
+user approves it: the user who requested it can withdraw it by rejecting it but
+can never approve it.
+"""
+
+import uuid
+from datetime import UTC, datetime
+
+import structlog
+from recon_common.errors import Forbidden
+from recon_common.events import BreakState, Comment
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recon_matcher.actions.auth import Actor
+from recon_matcher.actions.common import (
+    StateConflict,
+    finish_action,
+    lock_transactions,
+)
+from recon_matcher.actions.schemas import ApprovalState, CloseAction
+from recon_matcher.breaks.records import LIVE_STATES, break_contract
+from recon_matcher.changes import MatchChanges
+from recon_matcher.definitions import Definition
+from recon_matcher.models import ApprovalRecord, BreakRecord, CommentRecord
+from recon_matcher.reconciliation.groups import CLOSED, WRITTEN_OFF
+from recon_matcher.settings import MatcherSettings
+
+log = structlog.get_logger(__name__)
+
+
+class OwnApprovalForbidden(Forbidden):
+    pass
+
+
+def new_comment(*, target_type: str, target_id: str, author: str, body: str) -> Comment:
+    """Return a comment stamped with a new id and the current time."""
+    return Comment(
+        comment_id=str(uuid.uuid4()),
+        target_type=target_type,
+        target_id=target_id,
+        author=author,
+        body=body,
+        created_at=datetime.now(UTC),
+    )
+
+
+async def add_comment(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    comment: Comment,
+    actor: Actor,
+    settings: MatcherSettings,
+) -> Comment:
+    """Store a comment on a break or a group and publish it."""
+    session.add(
+        CommentRecord(
+            comment_id=comment.comment_id,
+            target_type=comment.target_type,
+            target_id=comment.target_id,
+            author=comment.author,
+            body=comment.body,
+            created_at=comment.created_at,
+        )
+    )
+    await finish_action(
+        session,
+        settings=settings,
+        actor=actor,
+        action="comment.add",
+        resource_type=comment.target_type,
+        resource_id=comment.target_id,
+        details={"comment_id": comment.comment_id},
+        definition=definition,
+        changes=MatchChanges(comments=[comment]),
+    )
+    return comment
+
+
+def require_live(row: BreakRecord) -> None:
+    """Raise 409 unless the break is open or assigned."""
+    if row.state not in LIVE_STATES:
+        raise StateConflict(
+            f"the break of transaction {row.transaction_id!r} is {row.state}; only "
+            "an open or assigned break can be changed"
+        )
+
+
+async def pending_approval(
+    session: AsyncSession, transaction_id: str
+) -> ApprovalRecord | None:
+    """Return the pending write-off or force-close request of a break, if any."""
+    found: ApprovalRecord | None = await session.scalar(
+        select(ApprovalRecord).where(
+            ApprovalRecord.transaction_id == transaction_id,
+            ApprovalRecord.state == ApprovalState.PENDING.value,
+        )
+    )
+    return found
+
+
+async def assign_break(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    row: BreakRecord,
+    assignee: str | None,
+    actor: Actor,
+    settings: MatcherSettings,
+) -> BreakRecord:
+    """Assign a live break to a user, or with None return it to the open queue."""
+    require_live(row)
+    previous = row.assignee
+    row.assignee = assignee
+    row.state = BreakState.ASSIGNED.value if assignee else BreakState.OPEN.value
+    row.updated_at = datetime.now(UTC)
+    pending = await pending_approval(session, row.transaction_id)
+    await finish_action(
+        session,
+        settings=settings,
+        actor=actor,
+        action="break.assign",
+        resource_type="break",
+        resource_id=row.transaction_id,
+        details={"assignee": assignee or "", "previous_assignee": previous or ""},
+        definition=definition,
+        changes=MatchChanges(updated_breaks=[break_contract(row, pending=pending)]),
+    )
+    return row
+
+
+async def request_close(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    row: BreakRecord,
+    action: CloseAction,
+    reason: str,
+    actor: Actor,
+    settings: MatcherSettings,
+) -> ApprovalRecord:
+    """Record a write-off or force-close request that waits for a second user."""
+    require_live(row)
+    existing = await pending_approval(session, row.transaction_id)
+    if existing is not None:
+        raise StateConflict(
+            f"the break of transaction {row.transaction_id!r} already has pending "
+            f"request {existing.approval_id} ({existing.action}); approve or reject "
+            "it first"
+        )
+    approval = ApprovalRecord(
+        approval_id=str(uuid.uuid4()),
+        transaction_id=row.transaction_id,
+        action=action.value,
+        reason=reason,
+        state=ApprovalState.PENDING.value,
+        requested_by=actor.username,
+        requested_at=datetime.now(UTC),
+    )
+    session.add(approval)
+    await finish_action(
+        session,
+        settings=settings,
+        actor=actor,
+        action=f"break.{action.value}.requested",
+        resource_type="break",
+        resource_id=row.transaction_id,
+        details={"approval_id": approval.approval_id, "reason": reason},
+        definition=definition,
+        changes=MatchChanges(updated_breaks=[break_contract(row, pending=approval)]),
+    )
+    return approval
+
+
+async def decide(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    approval: ApprovalRecord,
+    row: BreakRecord,
+    approve: bool,
+    note: str | None,
+    actor: Actor,
+    settings: MatcherSettings,
+) -> ApprovalRecord:
+    """Approve or reject a pending request; approval ends the break."""
+    if approval.state != ApprovalState.PENDING.value:
+        raise StateConflict(
+            f"request {approval.approval_id} is {approval.state} already; "
+            "a decided request cannot change"
+        )
+    if approve and approval.requested_by == actor.username:
+        raise OwnApprovalForbidden(
+            f"request {approval.approval_id} was made by {actor.username}; a "
+            "different user must approve it (four-eyes rule)"
+        )
+    approval.state = (
+        ApprovalState.APPROVED if approve else ApprovalState.REJECTED
+    ).value
+    approval.decided_by = actor.username
+    approval.decided_at = datetime.now(UTC)
+    approval.decision_note = note
+    if approve:
+        require_live(row)
+        await _end_break(session, row=row, action=CloseAction(approval.action))
+    verb = "approved" if approve else "rejected"
+    await finish_action(
+        session,
+        settings=settings,
+        actor=actor,
+        action=f"break.{approval.action}.{verb}",
+        resource_type="break",
+        resource_id=row.transaction_id,
+        details={
+            "approval_id": approval.approval_id,
+            "requested_by": approval.requested_by,
+            "reason": approval.reason,
+            "note": note or "",
+        },
+        definition=definition,
+        changes=MatchChanges(updated_breaks=[break_contract(row)]),
+    )
+    log.info(
+        "matcher.approval.decided",
+        approval_id=approval.approval_id,
+        action=approval.action,
+        state=approval.state,
+        actor=actor.username,
+    )
+    return approval
+
+
+async def _end_break(
+    session: AsyncSession, *, row: BreakRecord, action: CloseAction
+) -> None:
+    written_off = action is CloseAction.WRITE_OFF
+    row.state = (BreakState.WRITTEN_OFF if written_off else BreakState.CLOSED).value
+    row.updated_at = datetime.now(UTC)
+    (record,) = await lock_transactions(session, [row.transaction_id])
+    # Neither status is open, so no later run matches the item.
+    record.status = WRITTEN_OFF if written_off else CLOSED

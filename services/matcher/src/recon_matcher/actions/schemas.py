@@ -1,0 +1,103 @@
+"""Request and response models of the operator actions."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from recon_common.events import MatchGroup
+
+Reason = Field(min_length=1, max_length=2000)
+
+
+class ActionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ManualMatchRequest(ActionRequest):
+    """Open items to put in one group, with the operator's reason."""
+
+    transaction_ids: list[str] = Field(min_length=2, max_length=500)
+    reason: str = Reason
+    # Match even when the amounts differ by more than the definition's tolerance or
+    # the currencies differ. The reason must then explain why.
+    force: bool = False
+
+
+class ReasonRequest(ActionRequest):
+    reason: str = Reason
+
+
+class OptionalReasonRequest(ActionRequest):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class CommentRequest(ActionRequest):
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class AssignRequest(ActionRequest):
+    """The user to assign the break to; None returns it to the open queue."""
+
+    assignee: str | None = Field(min_length=1, max_length=200)
+
+
+class CloseAction(StrEnum):
+    """How an approved request ends a break."""
+
+    WRITE_OFF = "write_off"
+    FORCE_CLOSE = "force_close"
+
+
+class CloseRequest(ActionRequest):
+    action: CloseAction
+    reason: str = Reason
+
+
+class ApprovalState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ApprovalOut(BaseModel):
+    """A write-off or force-close request and its decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    approval_id: str
+    transaction_id: str
+    action: CloseAction
+    reason: str
+    state: ApprovalState
+    requested_by: str
+    requested_at: AwareDatetime
+    decided_by: str | None
+    decided_at: AwareDatetime | None
+    decision_note: str | None
+
+
+class RerunOut(BaseModel):
+    """What a re-run changed, or with `dry_run` would change."""
+
+    reconciliation_id: str
+    value_date_from: date
+    value_date_to: date
+    dry_run: bool
+    # Items in the range that the re-run considered: open items and items of groups
+    # that no operator made or confirmed.
+    items_considered: int
+    groups_kept: int
+    groups_formed: list[MatchGroup]
+    dissolved_group_ids: list[str]
+    open_breaks_after: int
+    ran_at: datetime
+
+
+class ManualMatchOut(BaseModel):
+    """The group a manual match formed and the amount difference it accepted."""
+
+    group: MatchGroup
+    amount_difference: Decimal
+    allowed_difference: Decimal | None
+    forced: bool

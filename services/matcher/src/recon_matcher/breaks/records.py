@@ -1,0 +1,149 @@
+"""Opening, closing and describing break records.
+
+Every item that a reconciliation holds open has a break record. A group that takes
+the item closes the record, and a dissolved group reopens it, so the record keeps
+its first `opened_at` and its age across an unmatch.
+"""
+
+from collections.abc import Collection
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Final
+
+import structlog
+from recon_common.events import Break, BreakAgeBasis, BreakReason, BreakState
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recon_matcher.definitions import Definition
+from recon_matcher.models import ApprovalRecord, BreakRecord, TransactionRecord
+from recon_matcher.settings import MatcherSettings
+
+log = structlog.get_logger(__name__)
+
+LIVE_STATES: Final = frozenset({BreakState.OPEN.value, BreakState.ASSIGNED.value})
+
+# Upper bounds of the absolute amount, in units of the item's own currency. The
+# bands do not convert currencies, so 5,000 JPY and 5,000 USD share a band.
+_AMOUNT_BANDS: Final = (
+    (Decimal(1_000), "under_1k"),
+    (Decimal(10_000), "1k_10k"),
+    (Decimal(100_000), "10k_100k"),
+    (Decimal(1_000_000), "100k_1m"),
+)
+_TOP_BAND: Final = "1m_and_over"
+_IN_BATCH: Final = 500
+
+
+def amount_band(amount: Decimal) -> str:
+    """Return the band of the absolute `amount`, such as `1k_10k`."""
+    magnitude = abs(amount)
+    for limit, name in _AMOUNT_BANDS:
+        if magnitude < limit:
+            return name
+    return _TOP_BAND
+
+
+def age_basis_for(
+    definition: Definition, *, settings: MatcherSettings
+) -> BreakAgeBasis:
+    """Return the date that the breaks of `definition` age from."""
+    # The definition model may gain its own field; until then the setting decides.
+    declared = getattr(definition, "break_age_basis", None)
+    if declared is not None:
+        return BreakAgeBasis(declared)
+    return settings.break_age_basis.get(definition.id, settings.default_break_age_basis)
+
+
+def reason_of(reasons: dict[str, str], transaction_id: str) -> BreakReason:
+    """Return the engine's reason code for an item, `no_counterpart` if it has none."""
+    code = reasons.get(transaction_id)
+    if code is None:
+        return BreakReason.NO_COUNTERPART
+    try:
+        return BreakReason(code)
+    except ValueError:
+        log.warning(
+            "matcher.break.unknown_reason", transaction_id=transaction_id, reason=code
+        )
+        return BreakReason.NO_COUNTERPART
+
+
+async def load_breaks(
+    session: AsyncSession, transaction_ids: Collection[str]
+) -> dict[str, BreakRecord]:
+    """Return the break records of `transaction_ids` by transaction id."""
+    ids = sorted(set(transaction_ids))
+    found: dict[str, BreakRecord] = {}
+    for start in range(0, len(ids), _IN_BATCH):
+        rows = await session.scalars(
+            select(BreakRecord).where(
+                BreakRecord.transaction_id.in_(ids[start : start + _IN_BATCH])
+            )
+        )
+        found.update((row.transaction_id, row) for row in rows)
+    return found
+
+
+def open_break(
+    session: AsyncSession,
+    *,
+    record: TransactionRecord,
+    existing: BreakRecord | None,
+    reason: BreakReason,
+    basis: BreakAgeBasis,
+    now: datetime,
+) -> BreakRecord:
+    """Open a break for `record`, or reopen its earlier one with a new reason."""
+    age_date = (
+        record.value_date
+        if basis is BreakAgeBasis.VALUE_DATE
+        else record.received_at.astimezone(UTC).date()
+    )
+    if existing is None:
+        existing = BreakRecord(
+            transaction_id=record.transaction_id,
+            reconciliation_id=record.reconciliation_id or "",
+            side=record.side or "",
+            opened_at=now,
+        )
+        session.add(existing)
+    existing.reason = reason.value
+    existing.state = (
+        BreakState.ASSIGNED.value if existing.assignee else BreakState.OPEN.value
+    )
+    existing.age_basis = basis.value
+    existing.age_date = age_date
+    existing.amount_band = amount_band(record.amount)
+    existing.updated_at = now
+    return existing
+
+
+def close_break(existing: BreakRecord | None, *, now: datetime) -> bool:
+    """Mark a live break closed; return whether there was one to close."""
+    if existing is None or existing.state not in LIVE_STATES:
+        return False
+    existing.state = BreakState.CLOSED.value
+    existing.updated_at = now
+    return True
+
+
+def break_contract(
+    record: BreakRecord, *, pending: ApprovalRecord | None = None
+) -> Break:
+    """Return the event contract of a break record."""
+    return Break(
+        transaction_id=record.transaction_id,
+        reconciliation_id=record.reconciliation_id,
+        side=record.side,
+        reason=BreakReason(record.reason),
+        opened_at=record.opened_at,
+        state=BreakState(record.state),
+        assignee=record.assignee,
+        age_basis=BreakAgeBasis(record.age_basis),
+        age_date=record.age_date,
+        amount_band=record.amount_band,
+        pending_approval_id=pending.approval_id if pending else None,
+        pending_action=pending.action if pending else None,
+        requested_by=pending.requested_by if pending else None,
+    )

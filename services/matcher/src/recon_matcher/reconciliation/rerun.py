@@ -1,0 +1,182 @@
+"""Re-running a definition over a value-date range.
+
+A re-run takes the open items in the range and the items of the engine's groups
+whose items all lie in the range, and matches them again with the current
+definition. Groups that an operator made or confirmed, and their items, stay as
+they are, and so do written-off and closed items. A group that comes out of the
+engine again with the same items and status keeps its row, because group ids are
+derived from the definition, the pass and the items. A dry run computes the same
+plan and changes nothing.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from recon_common.events import BreakReason, MatchGroup
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recon_matcher.changes import MatchChanges
+from recon_matcher.definitions import Definition
+from recon_matcher.models import MatchGroupItem, MatchGroupRecord, TransactionRecord
+from recon_matcher.reconciliation.groups import (
+    LIVE_GROUP_STATUSES,
+    OPEN,
+    dissolve_groups,
+    store_groups,
+    tombstoned_ids,
+)
+from recon_matcher.reconciliation.service import (
+    break_reasons,
+    engine_groups,
+    run_engine,
+    sync_breaks,
+    unmatched_ids,
+)
+from recon_matcher.settings import MatcherSettings
+
+
+@dataclass(frozen=True, slots=True)
+class RerunPlan:
+    """The changes that a re-run would make."""
+
+    items: dict[str, TransactionRecord]
+    kept: list[MatchGroupRecord]
+    dissolve: list[MatchGroupRecord]
+    form: list[MatchGroup]
+    unmatched: list[str]
+    reasons: dict[str, BreakReason]
+    open_before: int
+    ran_at: datetime
+
+
+async def _eligible_groups(
+    session: AsyncSession, *, definition: Definition, start: date, end: date
+) -> tuple[list[MatchGroupRecord], list[TransactionRecord]]:
+    rows = await session.execute(
+        select(MatchGroupRecord, TransactionRecord)
+        .join(MatchGroupItem, MatchGroupItem.group_id == MatchGroupRecord.group_id)
+        .join(
+            TransactionRecord,
+            TransactionRecord.transaction_id == MatchGroupItem.transaction_id,
+        )
+        .where(
+            MatchGroupRecord.reconciliation_id == definition.id,
+            MatchGroupRecord.origin == "engine",
+            MatchGroupRecord.reviewed_by.is_(None),
+            MatchGroupRecord.status.in_(LIVE_GROUP_STATUSES),
+        )
+    )
+    groups: dict[str, MatchGroupRecord] = {}
+    items: dict[str, list[TransactionRecord]] = {}
+    for group, record in rows:
+        groups[group.group_id] = group
+        items.setdefault(group.group_id, []).append(record)
+    chosen = [
+        groups[group_id]
+        for group_id, members in items.items()
+        if all(start <= member.value_date <= end for member in members)
+    ]
+    records = [record for group in chosen for record in items[group.group_id]]
+    return chosen, records
+
+
+async def plan_rerun(
+    session: AsyncSession, *, definition: Definition, start: date, end: date
+) -> tuple[RerunPlan, list[MatchGroup]]:
+    """Compute the re-run of `definition` over `[start, end]` without writing."""
+    groups, grouped = await _eligible_groups(
+        session, definition=definition, start=start, end=end
+    )
+    open_rows = (
+        await session.scalars(
+            select(TransactionRecord).where(
+                TransactionRecord.reconciliation_id == definition.id,
+                TransactionRecord.status == OPEN,
+            )
+        )
+    ).all()
+    in_range = [row for row in open_rows if start <= row.value_date <= end]
+    items = {row.transaction_id: row for row in [*in_range, *grouped]}
+    now = datetime.now(UTC)
+    result = run_engine(definition, items.values())
+    formed = engine_groups(result, matched_at=now)
+    blocked = await tombstoned_ids(session, [group.group_id for group in formed])
+    expected_groups = {
+        group.group_id: group for group in formed if group.group_id not in blocked
+    }
+    kept = [
+        row
+        for row in groups
+        if row.group_id in expected_groups
+        and expected_groups[row.group_id].status.value == row.status
+    ]
+    kept_ids = {row.group_id for row in kept}
+    plan = RerunPlan(
+        items=items,
+        kept=kept,
+        dissolve=[row for row in groups if row.group_id not in kept_ids],
+        form=[
+            group
+            for group in expected_groups.values()
+            if group.group_id not in kept_ids
+        ],
+        unmatched=unmatched_ids(result, formed, blocked=blocked, now=now),
+        reasons=break_reasons(result),
+        open_before=len(open_rows),
+        ran_at=now,
+    )
+    return plan, formed
+
+
+def open_after(plan: RerunPlan) -> int:
+    """Return the open items of the reconciliation after the plan is applied."""
+    open_in_plan = sum(1 for record in plan.items.values() if record.status == OPEN)
+    return plan.open_before - open_in_plan + len(plan.unmatched)
+
+
+async def apply_rerun(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    plan: RerunPlan,
+    settings: MatcherSettings,
+    changes: MatchChanges,
+) -> None:
+    """Dissolve and form the plan's groups and keep a break on every other item."""
+    now = datetime.now(UTC)
+    await dissolve_groups(
+        session,
+        rows=plan.dissolve,
+        definition=definition,
+        settings=settings,
+        changes=changes,
+        now=now,
+    )
+    await store_groups(
+        session,
+        groups=[(group, None) for group in plan.form],
+        records=plan.items,
+        changes=changes,
+        now=now,
+    )
+    grouped = {tid for group in plan.form for tid in group.transaction_ids}
+    changes.opened_breaks = [
+        item for item in changes.opened_breaks if item.transaction_id not in grouped
+    ]
+    await sync_breaks(
+        session,
+        definition=definition,
+        unmatched=plan.unmatched,
+        reasons=plan.reasons,
+        records=plan.items,
+        settings=settings,
+        changes=changes,
+        now=now,
+    )
+
+
+def group_ids(rows: Sequence[MatchGroupRecord]) -> list[str]:
+    """Return the ids of `rows`."""
+    return [row.group_id for row in rows]

@@ -1,0 +1,142 @@
+"""API routes through which operators and approvers act on matches and breaks.
+
+Each route checks the user's role and forwards the request to the matcher, which
+applies it, audits it and publishes the change. The read model shows the change
+once it has consumed the matcher's `matches-produced` message.
+"""
+
+# TODO: add forms on the break and reconciliation pages that post to these routes;
+# until then operators act through the API only.
+
+from typing import Any, Final
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
+from recon_common.errors import Forbidden, NotFound, Unauthorized, error_responses
+
+from recon_reporting.actions.client import MatcherUnavailable, call_matcher
+from recon_reporting.auth.dependencies import ApiUser
+from recon_reporting.auth.roles import Role
+from recon_reporting.auth.users import User
+from recon_reporting.dependencies import SettingsDep
+
+ACTING_ROLES: Final = frozenset({Role.OPERATOR, Role.APPROVER})
+
+
+class ActionForbidden(Forbidden):
+    pass
+
+
+class UnknownAction(NotFound):
+    pass
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["operator actions"],
+    responses=error_responses(Unauthorized, ActionForbidden, MatcherUnavailable),
+)
+
+JsonBody = Body(default_factory=dict)
+
+
+def require_acting_role(user: User) -> None:
+    """Raise 403 unless the user may change matches and breaks."""
+    if user.role not in ACTING_ROLES:
+        raise ActionForbidden(
+            f"role {user.role.value} may only read; matches and breaks are changed "
+            "by operators and approvers"
+        )
+
+
+async def _forward(
+    settings: SettingsDep,
+    user: User,
+    path: str,
+    body: dict[str, Any],
+    params: dict[str, str] | None = None,
+) -> JSONResponse:
+    require_acting_role(user)
+    status, payload = await call_matcher(
+        settings, user=user, path=path, body=body, params=params
+    )
+    return JSONResponse(payload, status_code=status)
+
+
+@router.post("/reconciliations/{reconciliation_id}/manual-matches")
+async def manual_match(
+    reconciliation_id: str,
+    settings: SettingsDep,
+    user: ApiUser,
+    body: dict[str, Any] = JsonBody,
+) -> JSONResponse:
+    """Match open items by hand: `transaction_ids`, `reason` and optional `force`."""
+    path = f"/v1/reconciliations/{reconciliation_id}/manual-matches"
+    return await _forward(settings, user, path, body)
+
+
+@router.post("/reconciliations/{reconciliation_id}/rerun")
+async def rerun(
+    reconciliation_id: str,
+    settings: SettingsDep,
+    user: ApiUser,
+    value_date_from: str = Query(alias="from"),
+    value_date_to: str = Query(alias="to"),
+    dry_run: bool = True,
+) -> JSONResponse:
+    """Match a value-date range again; a dry run only reports what would change."""
+    params = {
+        "from": value_date_from,
+        "to": value_date_to,
+        "dry_run": str(dry_run).lower(),
+    }
+    path = f"/v1/reconciliations/{reconciliation_id}/rerun"
+    return await _forward(settings, user, path, {}, params)
+
+
+@router.post("/match-groups/{group_id}/{action}")
+async def group_action(
+    group_id: str,
+    action: str,
+    settings: SettingsDep,
+    user: ApiUser,
+    body: dict[str, Any] = JsonBody,
+) -> JSONResponse:
+    """Act on a group: `unmatch`, `confirm`, `reject` or `comments`."""
+    _check_action(action, {"unmatch", "confirm", "reject", "comments"})
+    return await _forward(settings, user, f"/v1/match-groups/{group_id}/{action}", body)
+
+
+@router.post("/breaks/{transaction_id}/{action}")
+async def break_action(
+    transaction_id: str,
+    action: str,
+    settings: SettingsDep,
+    user: ApiUser,
+    body: dict[str, Any] = JsonBody,
+) -> JSONResponse:
+    """Act on a break: `comments`, `assign` or `close-requests` (write-off)."""
+    _check_action(action, {"comments", "assign", "close-requests"})
+    return await _forward(settings, user, f"/v1/breaks/{transaction_id}/{action}", body)
+
+
+@router.post("/approvals/{approval_id}/{decision}")
+async def approval_decision(
+    approval_id: str,
+    decision: str,
+    settings: SettingsDep,
+    user: ApiUser,
+    body: dict[str, Any] = JsonBody,
+) -> JSONResponse:
+    """Decide another user's write-off or force-close request: `approve` or `reject`."""
+    _check_action(decision, {"approve", "reject"})
+    return await _forward(
+        settings, user, f"/v1/approvals/{approval_id}/{decision}", body
+    )
+
+
+def _check_action(action: str, allowed: set[str]) -> None:
+    if action not in allowed:
+        raise UnknownAction(
+            f"unknown action {action!r}; expected one of {', '.join(sorted(allowed))}"
+        )

@@ -1,0 +1,229 @@
+"""Manual matches, unmatches, proposal review and re-runs over the matcher API."""
+
+import httpx
+from fastapi import FastAPI
+from matcher_action_factories import (
+    RECONCILIATION_ID,
+    audit_actions,
+    feed,
+    headers,
+    item,
+    ledger,
+    outbox,
+)
+from recon_common.db import session_scope
+from recon_matcher.models import MatchGroupItem, TransactionRecord
+from sqlalchemy import select
+
+MANUAL = f"/v1/reconciliations/{RECONCILIATION_ID}/manual-matches"
+RERUN = f"/v1/reconciliations/{RECONCILIATION_ID}/rerun"
+
+
+async def statuses(app: FastAPI) -> dict[str, str]:
+    async with session_scope(app.state.runtime.sessions) as session:
+        rows = await session.scalars(select(TransactionRecord))
+        return {row.transaction_id: row.status for row in rows}
+
+
+async def group_items(app: FastAPI) -> dict[str, str]:
+    async with session_scope(app.state.runtime.sessions) as session:
+        rows = await session.scalars(select(MatchGroupItem))
+        return {row.transaction_id: row.group_id for row in rows}
+
+
+async def proposed_group(app: FastAPI) -> str:
+    # 100.00 against 100.60 is inside the 1.00 tolerance but scores below 0.99.
+    await feed(app, "file-1", [item("s1", "100.00"), ledger("l1", "100.60")])
+    items = await group_items(app)
+    return items["s1"]
+
+
+async def test_manual_match_within_tolerance(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await feed(app, "file-1", [item("s1", "100.00"), ledger("l1", "250.00")])
+    await feed(app, "file-2", [ledger("l2", "60.00"), ledger("l3", "39.90")])
+
+    response = await client.post(
+        MANUAL,
+        json={"transaction_ids": ["s1", "l2", "l3"], "reason": "split booking"},
+        headers=headers(service_token),
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["amount_difference"] == "0.10"
+    found = await statuses(app)
+    assert found["s1"] == "matched"
+    assert found["l3"] == "matched"
+    assert ("match.manual", "otto", "success") in await audit_actions(app)
+
+
+async def test_manual_match_outside_tolerance_rejected(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await feed(app, "file-1", [item("s1", "100.00"), ledger("l1", "250.00")])
+
+    rejected = await client.post(
+        MANUAL,
+        json={"transaction_ids": ["s1", "l1"], "reason": "same customer"},
+        headers=headers(service_token),
+    )
+    forced = await client.post(
+        MANUAL,
+        json={
+            "transaction_ids": ["s1", "l1"],
+            "reason": "fee of 150.00 booked on the ledger side",
+            "force": True,
+        },
+        headers=headers(service_token),
+    )
+
+    assert rejected.status_code == 422
+    assert rejected.json()["error"] == "OutsideTolerance"
+    assert forced.status_code == 201
+    assert forced.json()["forced"] is True
+
+
+async def test_manual_match_of_matched_item_conflicts(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await feed(
+        app,
+        "file-1",
+        [item("s1", "5.00", reference="A"), ledger("l1", "5.00", reference="A")],
+    )
+    await feed(app, "file-2", [ledger("l2", "5.00", reference="B")])
+
+    response = await client.post(
+        MANUAL,
+        json={"transaction_ids": ["s1", "l2"], "reason": "try twice"},
+        headers=headers(service_token),
+    )
+
+    assert response.status_code == 409
+    assert (await group_items(app))["s1"] != (await group_items(app)).get("l2")
+
+
+async def test_unmatch_returns_items_to_breaks(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await feed(
+        app,
+        "file-1",
+        [item("s1", "5.00", reference="A"), ledger("l1", "5.00", reference="A")],
+    )
+    group_id = (await group_items(app))["s1"]
+
+    response = await client.post(
+        f"/v1/match-groups/{group_id}/unmatch",
+        json={"reason": "wrong customer"},
+        headers=headers(service_token),
+    )
+    await feed(app, "file-2", [ledger("l9", "7.00")])
+
+    assert sorted(response.json()) == ["l1", "s1"]
+    found = await statuses(app)
+    assert found["s1"] == "open"
+    assert found["l1"] == "open"
+    message = [b["data"] for b in await outbox(app) if b["type"] == "matches-produced"]
+    unmatched = [m for m in message if m["action"] == "match.unmatch"]
+    assert unmatched[0]["dissolved_group_ids"] == [group_id]
+    assert "s1" not in await group_items(app)
+
+
+async def test_confirm_proposed_group(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    group_id = await proposed_group(app)
+
+    response = await client.post(
+        f"/v1/match-groups/{group_id}/confirm",
+        json={},
+        headers=headers(service_token),
+    )
+    again = await client.post(
+        f"/v1/match-groups/{group_id}/confirm",
+        json={},
+        headers=headers(service_token),
+    )
+
+    assert response.json()["status"] == "confirmed"
+    assert (await statuses(app))["s1"] == "matched"
+    assert again.status_code == 409
+
+
+async def test_reject_proposed_group(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    group_id = await proposed_group(app)
+
+    response = await client.post(
+        f"/v1/match-groups/{group_id}/reject",
+        json={"reason": "different invoices"},
+        headers=headers(service_token),
+    )
+    await feed(app, "file-2", [ledger("l5", "3.00")])
+
+    assert response.status_code == 200
+    found = await statuses(app)
+    assert found["s1"] == "open"
+    assert found["l1"] == "open"
+    assert ("match.reject", "otto", "success") in await audit_actions(app)
+
+
+async def test_rerun_dry_run_changes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await feed(app, "file-1", [item("s1", "100.00"), item("s2", "40.00")])
+    await feed(app, "file-2", [ledger("l1", "100.00"), ledger("l2", "40.50")])
+    group_id = (await group_items(app))["s1"]
+    await client.post(
+        f"/v1/match-groups/{group_id}/unmatch",
+        json={"reason": "check again"},
+        headers=headers(service_token),
+    )
+    before = (await statuses(app), await group_items(app), await outbox(app))
+
+    response = await client.post(
+        RERUN,
+        params={"from": "2026-11-01", "to": "2026-11-30", "dry_run": "true"},
+        headers=headers(service_token),
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["dry_run"] is True
+    after = (await statuses(app), await group_items(app), await outbox(app))
+    assert after == before
+
+
+async def test_rerun_applies_outside_manual_groups(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await feed(app, "file-1", [item("s1", "100.00"), item("s2", "40.00")])
+    await feed(app, "file-2", [ledger("l1", "70.00"), ledger("l2", "70.00")])
+    manual = await client.post(
+        MANUAL,
+        json={
+            "transaction_ids": ["s1", "l1"],
+            "reason": "partial payment",
+            "force": True,
+        },
+        headers=headers(service_token),
+    )
+    dry = await client.post(
+        RERUN,
+        params={"from": "2026-11-01", "to": "2026-11-30"},
+        headers=headers(service_token),
+    )
+
+    real = await client.post(
+        RERUN,
+        params={"from": "2026-11-01", "to": "2026-11-30", "dry_run": "false"},
+        headers=headers(service_token),
+    )
+
+    assert dry.json()["groups_formed"] == []
+    assert real.json()["open_breaks_after"] == 2
+    items = await group_items(app)
+    assert items["s1"] == manual.json()["group"]["group_id"]
+    assert ("reconciliation.rerun", "otto", "success") in await audit_actions(app)
