@@ -4,8 +4,9 @@ The app runs with `start_kafka=False`, so audit events stay in the outbox table,
 where the tests read them.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,11 @@ from recon_common.settings import Environment
 from recon_keyvault.app import create_app
 from recon_keyvault.settings import DEVELOPMENT_SERVICE_TOKEN, KeyvaultSettings
 from sqlalchemy import text
+
+# Session fixtures of the KMS and HSM servers, shared by every keyvault test folder.
+from tests.keyvault.servers import kms_endpoint, softhsm_token
+
+__all__ = ["kms_endpoint", "softhsm_token"]
 
 BANK_ID = "bank-a"
 BASE_URL = "http://keyvault.test"
@@ -55,9 +61,14 @@ async def migrate(settings: KeyvaultSettings) -> None:
 
 
 @asynccontextmanager
-async def serve(settings: KeyvaultSettings) -> AsyncIterator[httpx.AsyncClient]:
+async def serve(
+    settings: KeyvaultSettings, *, clock: Callable[[], datetime] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
     """Run the app's lifespan and yield a client for it, without Kafka."""
-    app = create_app(settings, start_kafka=False)
+    if clock is None:
+        app = create_app(settings, start_kafka=False)
+    else:
+        app = create_app(settings, start_kafka=False, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:

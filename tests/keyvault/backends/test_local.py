@@ -20,7 +20,7 @@ def _keyring(path: Path, master_key: SecretStr = MASTER_KEY) -> LocalKeyring:
 
 async def test_keyring_round_trip_after_restart(tmp_path: Path) -> None:
     key_ref = await _keyring(tmp_path).create_key(
-        bank_id="bank-a", key_id=str(uuid.uuid4())
+        bank_id="bank-a", key_id=str(uuid.uuid4()), external=False
     )
     issued = await _keyring(tmp_path).generate_data_key(
         key_ref=key_ref, encryption_context=CONTEXT
@@ -37,7 +37,7 @@ async def test_keyring_file_private_and_sealed(tmp_path: Path) -> None:
     key_id = str(uuid.uuid4())
     keyring = _keyring(tmp_path)
 
-    await keyring.create_key(bank_id="bank-a", key_id=key_id)
+    await keyring.create_key(bank_id="bank-a", key_id=key_id, external=False)
 
     key_file = tmp_path / f"{key_id}.key"
     material = keyring._cache[key_id]
@@ -49,7 +49,7 @@ async def test_keyring_file_private_and_sealed(tmp_path: Path) -> None:
 
 async def test_keyring_other_master_key_rejected(tmp_path: Path) -> None:
     key_ref = await _keyring(tmp_path).create_key(
-        bank_id="bank-a", key_id=str(uuid.uuid4())
+        bank_id="bank-a", key_id=str(uuid.uuid4()), external=False
     )
 
     with pytest.raises(KeyMaterialUnavailable, match="master_key"):
@@ -60,7 +60,7 @@ async def test_keyring_other_master_key_rejected(tmp_path: Path) -> None:
 
 async def test_keyring_renamed_file_rejected(tmp_path: Path) -> None:
     key_ref = await _keyring(tmp_path).create_key(
-        bank_id="bank-a", key_id=str(uuid.uuid4())
+        bank_id="bank-a", key_id=str(uuid.uuid4()), external=False
     )
     other_ref = str(uuid.uuid4())
     (tmp_path / f"{key_ref}.key").rename(tmp_path / f"{other_ref}.key")
@@ -80,20 +80,26 @@ async def test_keyring_missing_file_rejected(tmp_path: Path) -> None:
 
 async def test_keyring_path_traversal_reference_rejected(tmp_path: Path) -> None:
     with pytest.raises(KeyMaterialUnavailable, match="UUID"):
-        await _keyring(tmp_path).create_key(bank_id="bank-a", key_id="../escape")
+        await _keyring(tmp_path).create_key(
+            bank_id="bank-a", key_id="../escape", external=False
+        )
 
 
 async def test_keyring_existing_file_not_replaced(tmp_path: Path) -> None:
     key_id = str(uuid.uuid4())
-    await _keyring(tmp_path).create_key(bank_id="bank-a", key_id=key_id)
+    await _keyring(tmp_path).create_key(bank_id="bank-a", key_id=key_id, external=False)
 
     with pytest.raises(FileExistsError):
-        await _keyring(tmp_path).create_key(bank_id="bank-a", key_id=key_id)
+        await _keyring(tmp_path).create_key(
+            bank_id="bank-a", key_id=key_id, external=False
+        )
 
 
 async def test_keyring_context_bound_to_wrapped_key(tmp_path: Path) -> None:
     keyring = _keyring(tmp_path)
-    key_ref = await keyring.create_key(bank_id="bank-a", key_id=str(uuid.uuid4()))
+    key_ref = await keyring.create_key(
+        bank_id="bank-a", key_id=str(uuid.uuid4()), external=False
+    )
     issued = await keyring.generate_data_key(
         key_ref=key_ref, encryption_context=CONTEXT
     )
@@ -108,7 +114,9 @@ async def test_keyring_context_bound_to_wrapped_key(tmp_path: Path) -> None:
 
 async def test_data_key_repr_hides_plaintext(tmp_path: Path) -> None:
     keyring = _keyring(tmp_path)
-    key_ref = await keyring.create_key(bank_id="bank-a", key_id=str(uuid.uuid4()))
+    key_ref = await keyring.create_key(
+        bank_id="bank-a", key_id=str(uuid.uuid4()), external=False
+    )
 
     issued = await keyring.generate_data_key(
         key_ref=key_ref, encryption_context=CONTEXT

@@ -2,7 +2,9 @@
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -53,3 +55,5 @@ class Broker:
     audit: AuditTrail
     sessions: async_sessionmaker[AsyncSession]
     usage: UsageCounter = field(default_factory=UsageCounter)
+    # The time against which deletion dates and material expiry are checked.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

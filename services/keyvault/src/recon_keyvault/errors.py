@@ -17,8 +17,36 @@ class KeyAlreadyExists(Conflict):
     """The bank already has a current key."""
 
 
-class KeyDisabled(Forbidden):
+class KeyUnusable(Forbidden):
+    """The bank key's state or material expiry forbids using it."""
+
+
+class KeyDisabled(KeyUnusable):
     """The bank key is disabled, so its data keys cannot be used."""
+
+
+class KeyPendingDeletion(KeyUnusable):
+    """The bank key is scheduled for deletion, so its data keys cannot be used."""
+
+
+class KeyPendingImport(KeyUnusable):
+    """The bank key waits for its imported material, so it cannot be used yet."""
+
+
+class KeyMaterialExpired(KeyUnusable):
+    """The imported material of the bank key passed its expiry date."""
+
+
+class InvalidKeyState(Conflict):
+    """The requested change is not allowed from the key's current state."""
+
+
+class ImportNotSupported(InvalidRequest):
+    """The configured key backend cannot import key material."""
+
+
+class InvalidImport(InvalidRequest):
+    """The import token or the wrapped key material is invalid or expired."""
 
 
 class InvalidEncryptionContext(Forbidden):

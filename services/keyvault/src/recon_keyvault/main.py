@@ -74,6 +74,7 @@ async def _create_key(settings: KeyvaultSettings, options: argparse.Namespace) -
         print(error.message, file=sys.stderr)
         return 1
     finally:
+        await broker.backend.close()
         await engine.dispose()
     print(key.key_id)
     return 0

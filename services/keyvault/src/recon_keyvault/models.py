@@ -24,6 +24,15 @@ class OutboxMessage(OutboxMessageMixin, Base):
 class KeyState(StrEnum):
     ENABLED = "enabled"
     DISABLED = "disabled"
+    PENDING_DELETION = "pending_deletion"
+    PENDING_IMPORT = "pending_import"
+
+
+class KeyOrigin(StrEnum):
+    # The backend generated the material.
+    GENERATED = "generated"
+    # The bank brings its own material through the import steps (BYOK).
+    EXTERNAL = "external"
 
 
 class BankKey(Base):
@@ -53,6 +62,22 @@ class BankKey(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     state_changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    origin: Mapped[KeyOrigin] = mapped_column(
+        Enum(
+            KeyOrigin,
+            native_enum=False,
+            length=20,
+            values_callable=lambda origins: [origin.value for origin in origins],
+        ),
+        default=KeyOrigin.GENERATED,
+    )
+    # When a key in `pending_deletion` is deleted, and the state that cancelling
+    # the deletion restores.
+    deletion_date: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    state_before_deletion: Mapped[str | None] = mapped_column(String(20))
+    # End of validity of imported material; NULL for generated material and for
+    # imported material that does not expire.
+    material_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class KeyGrant(Base):
@@ -78,3 +103,6 @@ class KeyGrant(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(200))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The backend's copy of the grant (a KMS grant id), NULL where the backend
+    # keeps no grants of its own.
+    backend_grant_id: Mapped[str | None] = mapped_column(String(200))

@@ -18,8 +18,8 @@ from recon_keyvault.errors import (
     GrantMissing,
     InvalidEncryptionContext,
     InvalidWrappedKey,
-    KeyDisabled,
     KeyNotFound,
+    KeyUnusable,
 )
 
 router = APIRouter(prefix="/v1/banks/{bank_id}/data-keys", tags=["data keys"])
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/v1/banks/{bank_id}/data-keys", tags=["data keys"])
 @router.post(
     "",
     responses=error_responses(
-        Unauthorized, BankNotServed, KeyNotFound, KeyDisabled, GrantMissing
+        Unauthorized, BankNotServed, KeyNotFound, KeyUnusable, GrantMissing
     ),
 )
 async def generate_data_key(
@@ -53,7 +53,7 @@ async def generate_data_key(
     responses=error_responses(
         Unauthorized,
         BankNotServed,
-        KeyDisabled,
+        KeyUnusable,
         GrantMissing,
         InvalidEncryptionContext,
         InvalidWrappedKey,

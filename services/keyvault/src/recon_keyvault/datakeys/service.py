@@ -1,6 +1,7 @@
 """Generating and unwrapping data keys under a bank key, with grants enforced.
 
-Checks run in this order: key state, grant, encryption context, then the backend's
+Checks run in this order: key state and material expiry, grant, encryption
+context, then the backend's
 authentication of the wrapped bytes, so a caller without a grant learns nothing about
 the context. These requests change no rows, so they use short read transactions of
 their own instead of the request session. Two writes happen on this path and each
@@ -25,15 +26,16 @@ from recon_keyvault.errors import (
     InvalidEncryptionContext,
     InvalidWrappedKey,
     KeyAlreadyExists,
-    KeyDisabled,
     KeyNotFound,
+    KeyUnusable,
 )
 from recon_keyvault.grants import repository as grants_repository
 from recon_keyvault.grants.schemas import GrantOperation
 from recon_keyvault.grants.service import is_allowed
 from recon_keyvault.keys import repository as keys_repository
 from recon_keyvault.keys import service as keys_service
-from recon_keyvault.models import BankKey, KeyGrant, KeyState
+from recon_keyvault.keys.states import unusable_error
+from recon_keyvault.models import BankKey, KeyGrant
 
 log = structlog.get_logger(__name__)
 
@@ -65,9 +67,13 @@ async def generate_data_key(
         operation=operation,
         encryption_context=encryption_context,
     )
-    material = await broker.backend.generate_data_key(
-        key_ref=key.backend_key_ref, encryption_context=encryption_context
-    )
+    try:
+        material = await broker.backend.generate_data_key(
+            key_ref=key.backend_key_ref, encryption_context=encryption_context
+        )
+    except KeyUnusable as error:
+        await _deny(broker, caller, operation, key.key_id, encryption_context, error)
+        raise
     wrapped_key = encode_wrapped_key(
         key_id=key.key_id,
         encryption_context=encryption_context,
@@ -127,7 +133,7 @@ async def decrypt_data_key(
             wrapped=parsed.backend_bytes,
             encryption_context=encryption_context,
         )
-    except InvalidWrappedKey as error:
+    except (InvalidWrappedKey, KeyUnusable) as error:
         await _deny(broker, caller, operation, key.key_id, encryption_context, error)
         raise
     broker.usage.add(operation=operation.value, service=caller.service)
@@ -202,13 +208,8 @@ async def _authorize(
     operation: GrantOperation,
     encryption_context: Mapping[str, str],
 ) -> None:
-    error: ReconError | None = None
-    if key.state != KeyState.ENABLED:
-        error = KeyDisabled(
-            f"key {key.key_id} of bank {key.bank_id!r} is disabled, so its data keys "
-            "cannot be used; enable the key to restore access"
-        )
-    elif not is_allowed(
+    error: ReconError | None = unusable_error(key, broker.clock())
+    if error is None and not is_allowed(
         grants,
         development=broker.settings.development,
         service=caller.service,

@@ -5,6 +5,10 @@ authenticated service. Once a key has had any grant, revoked ones included, only
 active grant for the calling service, the operation and a matching encryption
 context allows a request. Outside development a key without grants allows nothing.
 Counting revoked grants keeps a key closed after its last grant is revoked.
+
+A backend with grants of its own (AWS KMS) gets a copy of each grant with the same
+operations and encryption-context constraint, and the copy is revoked with it. The
+broker still checks its own grants on every request, whatever the backend does.
 """
 
 import json
@@ -39,7 +43,7 @@ async def create_grant(
     actor: str,
 ) -> KeyGrant:
     """Grant `grantee` the operations on a bank key and audit it."""
-    await require_key(session, bank_id=bank_id, key_id=key_id)
+    key = await require_key(session, bank_id=bank_id, key_id=key_id)
     unique_operations = sorted(set(operations))
     grant = KeyGrant(
         grant_id=str(uuid.uuid4()),
@@ -50,6 +54,13 @@ async def create_grant(
         context_subset=json.dumps(dict(context_subset), sort_keys=True),
         created_by=actor,
         created_at=datetime.now(UTC),
+    )
+    grant.backend_grant_id = await broker.backend.create_grant(
+        key_ref=key.backend_key_ref,
+        grant_id=grant.grant_id,
+        grantee=grantee,
+        operations=unique_operations,
+        context_subset=context_subset,
     )
     session.add(grant)
     await session.flush()
@@ -98,10 +109,14 @@ async def revoke_grant(
     actor: str,
 ) -> KeyGrant:
     """Revoke an active grant and audit it."""
-    await require_key(session, bank_id=bank_id, key_id=key_id)
+    key = await require_key(session, bank_id=bank_id, key_id=key_id)
     grant = await repository.get_grant(session, key_id=key_id, grant_id=grant_id)
     if grant is None or grant.revoked_at is not None:
         raise GrantNotFound(f"key {key_id} has no active grant {grant_id!r}")
+    if grant.backend_grant_id is not None:
+        await broker.backend.revoke_grant(
+            key_ref=key.backend_key_ref, backend_grant_id=grant.backend_grant_id
+        )
     grant.revoked_at = datetime.now(UTC)
     grant.revoked_by = actor
     await session.flush()

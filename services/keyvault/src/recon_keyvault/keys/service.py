@@ -3,20 +3,32 @@
 A bank has at most one current key, enforced by the unique `current_for_bank` column.
 Rotation is not built yet, so creating a second key is a conflict. Disabling a key
 makes every data key it wrapped undecryptable until it is enabled again.
+
+State changes: `enabled` and `disabled` switch between each other. Either of them,
+or `pending_import`, may be scheduled for deletion in 7 to 30 days, which moves the
+key to `pending_deletion`. Cancelling before the deletion date restores the state
+the key had before. The broker's row is the source of truth. Each change is applied
+to the backend too (AWS KMS mirrors it, the others ignore it) before the row
+changes, so a failed backend call leaves the row as it was.
 """
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
+from recon_common.errors import InvalidRequest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_keyvault.broker import Broker
-from recon_keyvault.errors import KeyAlreadyExists, KeyNotFound
+from recon_keyvault.errors import InvalidKeyState, KeyAlreadyExists, KeyNotFound
 from recon_keyvault.keys import repository
-from recon_keyvault.models import BankKey, KeyState
+from recon_keyvault.keys.states import (
+    MAX_DELETION_WINDOW_DAYS,
+    MIN_DELETION_WINDOW_DAYS,
+)
+from recon_keyvault.models import BankKey, KeyOrigin, KeyState
 
 log = structlog.get_logger(__name__)
 
@@ -31,9 +43,15 @@ async def create_key(
     alias: str,
     description: str | None,
     actor: str,
+    origin: KeyOrigin = KeyOrigin.GENERATED,
     auto_created: bool = False,
 ) -> BankKey:
-    """Create the bank's key, its material in the backend, and audit it."""
+    """Create the bank's key, its material in the backend, and audit it.
+
+    An `external` key starts in `pending_import` until its material is imported.
+    A key that the backend already has (a configured KMS key ARN) starts in the
+    state that the backend reports.
+    """
     existing = await repository.get_current_key(session, bank_id=bank_id)
     if existing is not None:
         raise _already_exists(bank_id, existing.key_id)
@@ -45,6 +63,7 @@ async def create_key(
         alias=alias,
         description=description,
         state=KeyState.ENABLED,
+        origin=origin,
         backend=broker.backend.name,
         backend_key_ref="",
         current_for_bank=bank_id,
@@ -62,11 +81,27 @@ async def create_key(
     # NOTE: a transaction that fails after this call leaves unused backend material,
     # because no row references it.
     key.backend_key_ref = await broker.backend.create_key(
-        bank_id=bank_id, key_id=key.key_id
+        bank_id=bank_id, key_id=key.key_id, external=origin == KeyOrigin.EXTERNAL
     )
+    await _adopt_backend_state(broker, key)
     await session.flush()
     _record_created(session, broker=broker, key=key, auto_created=auto_created)
     return key
+
+
+async def _adopt_backend_state(broker: Broker, key: BankKey) -> None:
+    status = await broker.backend.describe_key(key_ref=key.backend_key_ref)
+    if key.origin == KeyOrigin.EXTERNAL:
+        key.state = KeyState.PENDING_IMPORT
+    if status is None:
+        return
+    if key.origin == KeyOrigin.GENERATED:
+        key.state = status.state
+    key.material_expires_at = status.material_expires_at
+    if status.state == KeyState.PENDING_DELETION:
+        key.deletion_date = status.deletion_date
+        # Cancelling a KMS key deletion leaves the key disabled.
+        key.state_before_deletion = KeyState.DISABLED.value
 
 
 def _record_created(
@@ -82,6 +117,8 @@ def _record_created(
             "bank_id": key.bank_id,
             "alias": key.alias,
             "backend": key.backend,
+            "origin": key.origin.value,
+            "state": key.state.value,
             "auto_created": str(auto_created).lower(),
         },
     )
@@ -117,29 +154,146 @@ async def set_key_state(
     actor: str,
 ) -> BankKey:
     """Enable or disable a bank key and audit the change; a no-op is not audited."""
+    if state not in (KeyState.ENABLED, KeyState.DISABLED):
+        raise InvalidRequest(f"state {state.value!r} is set by its own endpoint")
     key = await require_key(session, bank_id=bank_id, key_id=key_id)
     if key.state == state:
         return key
+    if key.state not in (KeyState.ENABLED, KeyState.DISABLED):
+        raise InvalidKeyState(
+            f"key {key_id} is {key.state.value}; cancel the deletion or import the "
+            f"key material before setting it {state.value}"
+        )
     previous = key.state
-    key.state = state
-    key.state_changed_at = datetime.now(UTC)
+    await broker.backend.apply_state(
+        key_ref=key.backend_key_ref, state=state, pending_window_days=None
+    )
+    _change_state(key, state, broker)
     await session.flush()
+    record_state_change(
+        session,
+        broker=broker,
+        key=key,
+        action=f"key.{state.value}",
+        actor=actor,
+        details={"previous_state": previous.value},
+    )
+    return key
+
+
+async def schedule_key_deletion(
+    session: AsyncSession,
+    *,
+    broker: Broker,
+    bank_id: str,
+    key_id: str,
+    pending_window_days: int,
+    actor: str,
+) -> BankKey:
+    """Schedule a key for deletion after a window of days, and audit it."""
+    if not MIN_DELETION_WINDOW_DAYS <= pending_window_days <= MAX_DELETION_WINDOW_DAYS:
+        raise InvalidRequest(
+            f"pending_window_days is {pending_window_days}; use "
+            f"{MIN_DELETION_WINDOW_DAYS} to {MAX_DELETION_WINDOW_DAYS} days"
+        )
+
+    key = await require_key(session, bank_id=bank_id, key_id=key_id)
+    if key.state == KeyState.PENDING_DELETION:
+        raise InvalidKeyState(
+            f"key {key_id} is already scheduled for deletion on "
+            f"{key.deletion_date}; cancel it first to choose another date"
+        )
+
+    previous = key.state
+    await broker.backend.apply_state(
+        key_ref=key.backend_key_ref,
+        state=KeyState.PENDING_DELETION,
+        pending_window_days=pending_window_days,
+    )
+    _change_state(key, KeyState.PENDING_DELETION, broker)
+    key.state_before_deletion = previous.value
+    key.deletion_date = key.state_changed_at + timedelta(days=pending_window_days)
+    await session.flush()
+
+    record_state_change(
+        session,
+        broker=broker,
+        key=key,
+        action="key.deletion_scheduled",
+        actor=actor,
+        details={
+            "previous_state": previous.value,
+            "pending_window_days": str(pending_window_days),
+            "deletion_date": key.deletion_date.isoformat(),
+        },
+    )
+    return key
+
+
+async def cancel_key_deletion(
+    session: AsyncSession, *, broker: Broker, bank_id: str, key_id: str, actor: str
+) -> BankKey:
+    """Cancel a pending deletion, restore the state before it, and audit it."""
+    key = await require_key(session, bank_id=bank_id, key_id=key_id)
+    if key.state != KeyState.PENDING_DELETION:
+        raise InvalidKeyState(
+            f"key {key_id} is {key.state.value}, not scheduled for deletion"
+        )
+    if key.deletion_date is not None and broker.clock() >= key.deletion_date:
+        raise InvalidKeyState(
+            f"key {key_id} was deleted on {key.deletion_date.isoformat()}; a "
+            "deletion cannot be cancelled after its date"
+        )
+    restored = KeyState(key.state_before_deletion or KeyState.DISABLED.value)
+    await broker.backend.apply_state(
+        key_ref=key.backend_key_ref, state=restored, pending_window_days=None
+    )
+    _change_state(key, restored, broker)
+    key.deletion_date = None
+    key.state_before_deletion = None
+    await session.flush()
+    record_state_change(
+        session,
+        broker=broker,
+        key=key,
+        action="key.deletion_cancelled",
+        actor=actor,
+        details={"restored_state": restored.value},
+    )
+    return key
+
+
+def _change_state(key: BankKey, state: KeyState, broker: Broker) -> None:
+    key.state = state
+    key.state_changed_at = broker.clock()
+
+
+def record_state_change(
+    session: AsyncSession,
+    *,
+    broker: Broker,
+    key: BankKey,
+    action: str,
+    actor: str,
+    details: dict[str, str],
+) -> None:
+    """Audit and log a change of a key's state in the caller's transaction."""
     broker.audit.record_change(
         session,
         actor=actor,
-        action=f"key.{state.value}",
+        action=action,
         resource_type=RESOURCE_TYPE,
-        resource_id=key_id,
-        details={"bank_id": bank_id, "previous_state": previous.value},
+        resource_id=key.key_id,
+        details={"bank_id": key.bank_id, "state": key.state.value, **details},
     )
     log.info(
         "keyvault.key.state_changed",
-        bank_id=bank_id,
-        key_id=key_id,
-        state=state.value,
+        bank_id=key.bank_id,
+        key_id=key.key_id,
+        action=action,
+        state=key.state.value,
         actor=actor,
     )
-    return key
 
 
 def _already_exists(bank_id: str, key_id: str) -> KeyAlreadyExists:

@@ -1,0 +1,1 @@
+"""Contract tests that every key backend must pass."""
