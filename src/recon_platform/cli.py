@@ -49,7 +49,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     """Start the broker and the services on the existing data folder."""
     stack = LocalStack(_data_dir(args))
     stack.up(progress=Progress())
-    print(f"web pages: {stack.url('reporting')}")
+    password_file = stack.service_dir("reporting") / "initial-password.txt"
+    print(f"web pages: {stack.url('reporting')}/")
+    if password_file.exists():
+        print(f"  log in as 'operator'; the password is in {password_file}")
     return 0
 
 
@@ -60,6 +63,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if stack.running_pid("ingest") is None:
         print(
             "error: the platform is not running; start it with `recon up`",
+            file=sys.stderr,
+        )
+        return 1
+    landed = httpx.get(f"{stack.url('ingest')}/v1/files?limit=1", timeout=10.0)
+    total = landed.json()["total"]
+    if total:
+        print(
+            f"error: the platform already holds {total} files, and the demo day would "
+            "send the same files again, which are rejected as duplicates; run "
+            "`recon down` and `recon run` to start from an empty data folder",
             file=sys.stderr,
         )
         return 1
@@ -74,8 +87,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Print the state of every component and, if reachable, the totals."""
     stack = LocalStack(_data_dir(args))
-    for name, state in stack.status().items():
+    states = stack.status()
+    for name, state in states.items():
         print(f"{name:10} {state}")
+    if all(state == "stopped" for state in states.values()):
+        # Exit status 3 means "not running", as for init scripts.
+        return 3
     if stack.running_pid("reporting") is not None:
         try:
             summary = demo.fetch_summary(stack)
@@ -148,11 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_up
     )
     sub.add_parser(
-        "demo", help="send the demo day through the running platform"
+        "demo", help="send the demo day through a running platform that holds no files"
     ).set_defaults(handler=cmd_demo)
-    sub.add_parser("status", help="show what runs and the totals").set_defaults(
-        handler=cmd_status
-    )
+    sub.add_parser(
+        "status", help="show what runs and the totals; exit status 3 if nothing runs"
+    ).set_defaults(handler=cmd_status)
     sub.add_parser("down", help="stop the services and Kafka").set_defaults(
         handler=cmd_down
     )

@@ -107,12 +107,14 @@ def _write_definitions(
     for item in transactions:
         currencies.setdefault(item.account, item.currency)
     definitions = []
-    for account, ledger_account in account_map.items():
-        slug = "".join(ch if ch.isalnum() else "-" for ch in account.lower()).strip("-")
+    for number, (account, ledger_account) in enumerate(account_map.items(), start=1):
+        # Names and ids show only the last four characters, like every other place
+        # that shows an account number to a role without full access.
+        suffix = "".join(ch for ch in account if ch.isalnum())[-4:].lower()
         definitions.append(
             {
-                "id": f"nostro-{slug}",
-                "name": f"Nostro {account} ({currencies[account]}) "
+                "id": f"nostro-{number}-{suffix}",
+                "name": f"Nostro ••••{suffix.upper()} ({currencies[account]}) "
                 f"against {ledger_account}",
                 "bank_id": BANK_ID,
                 "side_a": {"record_kind": "statement", "accounts": [account]},

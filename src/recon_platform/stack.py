@@ -173,7 +173,9 @@ class LocalStack:
             folder.mkdir(parents=True, exist_ok=True)
 
         if self.kafka_bootstrap is None:
-            progress("starting Kafka (the first run downloads the broker with Maven)")
+            progress(
+                "starting Kafka (Maven downloads the broker first if it is not cached)"
+            )
             broker = KafkaBroker(self.kafka_dir, port=self.ports.of("kafka"))
             broker.start(timeout_s=120.0)
             self.kafka_bootstrap = broker.bootstrap_servers

@@ -76,6 +76,7 @@ async def apply_chunk(
         item for item in chunk.transactions if item.transaction_id not in known
     ]
     touched: dict[str, Definition] = {}
+    unassigned: dict[tuple[str, str], int] = {}
     for item in new_items:
         record = _new_record(item, received_at=now)
         assignments = assign(item, definitions)
@@ -91,9 +92,22 @@ async def apply_chunk(
             record.side = chosen.side.value
             record.status = OPEN
             touched[chosen.definition.id] = chosen.definition
+        else:
+            key = (item.account, item.record_kind.value)
+            unassigned[key] = unassigned.get(key, 0) + 1
         session.add(record)
         outcome.transactions.append(item)
     await session.flush()
+    for (account_text, record_kind), count in unassigned.items():
+        # Not matched and not a break: an operator must add a definition for it.
+        log.warning(
+            "matcher.transactions.unassigned",
+            file_id=chunk.file.file_id,
+            account_suffix=account_text[-4:],
+            record_kind=record_kind,
+            count=count,
+            hint="no reconciliation definition selects this account",
+        )
 
     for definition in touched.values():
         await _match_definition(
