@@ -61,3 +61,16 @@ async def test_transactions_page_invalid_status_rejected(
     response = await client.get("/transactions", params={"status": "bogus"})
 
     assert response.status_code == 422
+
+
+async def test_breaks_page_shows_reason(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed(app, build_day().payload)
+    await login(client, "vera")
+
+    response = await client.get("/breaks")
+
+    assert response.status_code == 200
+    assert '<th scope="col">Reason</th>' in response.text
+    assert "no counterpart" in response.text
