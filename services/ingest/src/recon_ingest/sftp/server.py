@@ -263,9 +263,9 @@ class BankSFTPServer(asyncssh.SFTPServer):
 
     async def close(self, file_obj: object) -> None:
         upload = self._uploads.pop(id(file_obj), None)
-        # NOTE: asyncssh 2.24 calls close() both for a client's CLOSE request and
-        # from SFTPServerHandler._cleanup when a session ends with files still open;
-        # only the first means the upload is complete.
+        # NOTE: asyncssh 2.24 calls close() for a client's CLOSE request and also
+        # from SFTPServerHandler._cleanup when a session ends with files still open.
+        # Only the first means the upload is complete, so the caller is checked.
         ended_session = sys._getframe(1).f_code.co_name == "_cleanup"
         super().close(file_obj)
         if upload is None:

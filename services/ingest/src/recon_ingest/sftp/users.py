@@ -59,7 +59,7 @@ def check_key_strength(key: asyncssh.SSHKey, *, where: str) -> None:
 
 
 def load_users(path: Path) -> dict[str, SftpUser]:
-    """Read and validate the users file; a missing file means no users."""
+    """Read and validate the users file. A missing file means no users."""
     if not path.exists():
         return {}
     try:
