@@ -1,10 +1,19 @@
 """Tables of the ingest service."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from recon_common.db import NAMING_CONVENTION, UtcDateTime
+from recon_common.db import NAMING_CONVENTION, MoneyType, UtcDateTime
 from recon_common.db.plumbing import OutboxMessageMixin, ProcessedEventMixin
-from sqlalchemy import Integer, MetaData, String, Text
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -42,3 +51,34 @@ class LandedFile(Base):
     warnings: Mapped[str | None] = mapped_column(Text)
     landed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     parsed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SeenStatement(Base):
+    """A statement whose transactions were published, kept to spot repeats.
+
+    `fingerprint` is the SHA-256 of the kind of message (statement, intraday report
+    or notification), the account, statement id, sequence number and the opening and
+    closing booked balances (amount, currency and date). The lookup is then one
+    indexed equality, even where some of these values are missing.
+    """
+
+    __tablename__ = "seen_statements"
+    __table_args__ = (UniqueConstraint("bank_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bank_id: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    account: Mapped[str] = mapped_column(String(100))
+    statement_id: Mapped[str | None] = mapped_column(String(100))
+    sequence: Mapped[str | None] = mapped_column(String(50))
+    opening_amount: Mapped[Decimal | None] = mapped_column(MoneyType())
+    opening_currency: Mapped[str | None] = mapped_column(String(3))
+    opening_date: Mapped[date | None] = mapped_column(Date)
+    closing_amount: Mapped[Decimal | None] = mapped_column(MoneyType())
+    closing_currency: Mapped[str | None] = mapped_column(String(3))
+    closing_date: Mapped[date | None] = mapped_column(Date)
+    file_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("landed_files.file_id"), index=True
+    )
+    source_location: Mapped[str] = mapped_column(String(200))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())

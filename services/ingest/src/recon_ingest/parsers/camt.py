@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 from recon_common.events import Balance, Direction
@@ -26,6 +28,8 @@ _CONTAINERS = frozenset({"Stmt", "Rpt", "Ntfctn"})
 _DECLARATIONS = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 _OPENING_CODES = ("OPBD", "PRCD")
+# Bytes read from the start of a file to find an XML declaration and a DOCTYPE.
+_PROLOG_BYTES = 64 * 1024
 
 
 @dataclass
@@ -231,18 +235,35 @@ def _release(element: etree._Element) -> None:
 
 def parse_camt(data: bytes, *, context: ParseContext) -> str:
     """Parse a camt document into the context and return its encoding."""
-    if _DECLARATIONS.search(data) is not None:
+    return _parse_source(io.BytesIO(data), head=data, context=context)
+
+
+def parse_camt_path(path: Path, *, context: ParseContext) -> str:
+    """Parse a camt document from a file, reading it in blocks; return its encoding.
+
+    Only the file's first `_PROLOG_BYTES` are searched for DOCTYPE and ENTITY
+    declarations, because XML allows them only in the prolog before the root element.
+    A DOCTYPE further on is still rejected when the first element starts.
+    """
+    with path.open("rb") as stream:
+        head = stream.read(_PROLOG_BYTES)
+        stream.seek(0)
+        return _parse_source(stream, head=head, context=context)
+
+
+def _parse_source(source: BinaryIO, *, head: bytes, context: ParseContext) -> str:
+    if _DECLARATIONS.search(head) is not None:
         raise ParseRejected(
             "XML document contains a DOCTYPE or ENTITY declaration; these are "
             "rejected to prevent entity expansion attacks"
         )
-    declared = _XML_ENCODING.match(data)
+    declared = _XML_ENCODING.match(head)
     encoding = context.settings.encoding or (
         declared.group(1).decode("ascii").lower() if declared else "utf-8"
     )
     reader = _CamtReader(context)
     events = etree.iterparse(
-        io.BytesIO(data),
+        source,
         events=("start", "end"),
         encoding=context.settings.encoding,
         resolve_entities=False,

@@ -1,5 +1,6 @@
 """Collect statements and numbered transactions while one file is parsed."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,11 @@ from recon_ingest.parsers.model import ParseRejected, ParseSettings
 
 @dataclass
 class ParseContext:
-    """The file's identity, the settings and everything parsed so far."""
+    """The file's identity, the settings and everything parsed so far.
+
+    With a `sink`, each transaction goes to it as soon as it is read and is not kept
+    in `transactions`, so a streaming caller keeps no more than one batch in memory.
+    """
 
     file_id: str
     bank_id: str
@@ -28,10 +33,12 @@ class ParseContext:
     statements: list[StatementInfo] = field(default_factory=list)
     transactions: list[Transaction] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    sink: Callable[[Transaction], None] | None = None
+    transaction_count: int = 0
 
     def add_transaction(self, **fields: Any) -> Transaction:
         """Append a transaction numbered by its position in the file."""
-        number = len(self.transactions) + 1
+        number = self.transaction_count + 1
         if number > self.settings.max_entries:
             raise ParseRejected(
                 f"{fields.get('source_location', 'file')}: more than "
@@ -45,7 +52,11 @@ class ParseContext:
             record_kind=self.record_kind,
             **fields,
         )
-        self.transactions.append(transaction)
+        self.transaction_count = number
+        if self.sink is None:
+            self.transactions.append(transaction)
+        else:
+            self.sink(transaction)
         return transaction
 
 

@@ -1,10 +1,13 @@
 """Parse one landed file into normalized statements and transactions."""
 
+from collections.abc import Callable
+from pathlib import Path
+
 import structlog
-from recon_common.events import RecordKind
+from recon_common.events import RecordKind, Transaction
 
 from recon_ingest.parsers.bai2 import parse_bai2
-from recon_ingest.parsers.camt import parse_camt
+from recon_ingest.parsers.camt import parse_camt, parse_camt_path
 from recon_ingest.parsers.context import ParseContext
 from recon_ingest.parsers.csv_profile import LEDGER_PROFILE, CsvProfile
 from recon_ingest.parsers.detect import FORMATS, detect_format
@@ -16,6 +19,9 @@ from recon_ingest.parsers.text import decode_text, split_lines
 logger = structlog.get_logger(__name__)
 
 _DEFAULT_SETTINGS = ParseSettings()
+_CAMT_FORMATS = frozenset({"camt.052", "camt.053", "camt.054"})
+# Bytes read for format detection; `detect_format` looks at the first 1 MiB too.
+_HEAD_BYTES = 1024 * 1024
 
 
 def parse_file(
@@ -84,11 +90,7 @@ def _parse(
         settings=settings,
     )
     encoding = _dispatch(data, context=context, profile=profile)
-    for statement in context.statements:
-        context.warnings.extend(
-            f"statement at {statement.source_location}: {warning}"
-            for warning in statement.warnings
-        )
+    _add_statement_warnings(context)
     return ParseResult(
         source_format=source_format,
         record_kind=context.record_kind,
@@ -121,3 +123,105 @@ def _dispatch(data: bytes, *, context: ParseContext, profile: CsvProfile) -> str
         case _:
             parse_mt(lines, context=context)
     return decoded.encoding
+
+
+def parse_path(
+    path: Path,
+    *,
+    file_id: str,
+    bank_id: str,
+    on_transactions: Callable[[list[Transaction]], None],
+    batch_size: int = 1000,
+    settings: ParseSettings = _DEFAULT_SETTINGS,
+    csv_profile: CsvProfile | None = None,
+    source_format: str | None = None,
+) -> ParseResult:
+    """Parse a file on disk, passing transactions to `on_transactions` in batches.
+
+    camt documents are read from the file in blocks and each batch is released
+    once passed on, so memory depends on `batch_size` and the largest entry, not on
+    the file size. The other formats are read whole, as `parse_file` does. The
+    returned result has the statements and warnings but no transactions.
+    """
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        raise ParseRejected(
+            f"file is {size} bytes, more than the limit of "
+            f"{settings.max_file_bytes} (max_file_bytes)"
+        )
+    with path.open("rb") as stream:
+        head = stream.read(_HEAD_BYTES)
+    if source_format is None:
+        source_format = detect_format(head, path.name)
+    if source_format not in _CAMT_FORMATS:
+        result = parse_file(
+            path.read_bytes(),
+            filename=path.name,
+            file_id=file_id,
+            bank_id=bank_id,
+            settings=settings,
+            csv_profile=csv_profile,
+            source_format=source_format,
+        )
+        for start in range(0, len(result.transactions), batch_size):
+            on_transactions(result.transactions[start : start + batch_size])
+        return _without_transactions(result)
+    batch: list[Transaction] = []
+
+    def collect(transaction: Transaction) -> None:
+        batch.append(transaction)
+        if len(batch) >= batch_size:
+            on_transactions(batch.copy())
+            batch.clear()
+
+    context = ParseContext(
+        file_id=file_id,
+        bank_id=bank_id,
+        source_format=source_format,
+        record_kind=RecordKind.STATEMENT,
+        settings=settings,
+        sink=collect,
+    )
+    try:
+        encoding = parse_camt_path(path, context=context)
+    except ParseRejected as error:
+        logger.info("ingest.parse.rejected", file_id=file_id, reason=error.reason)
+        raise
+    if batch:
+        on_transactions(batch.copy())
+    _add_statement_warnings(context)
+    logger.info(
+        "ingest.parse.finished",
+        file_id=file_id,
+        source_format=source_format,
+        statements=len(context.statements),
+        transactions=context.transaction_count,
+        warnings=len(context.warnings),
+    )
+    return ParseResult(
+        source_format=source_format,
+        record_kind=context.record_kind,
+        encoding=encoding,
+        statements=context.statements,
+        transactions=[],
+        warnings=context.warnings,
+    )
+
+
+def _add_statement_warnings(context: ParseContext) -> None:
+    for statement in context.statements:
+        context.warnings.extend(
+            f"statement at {statement.source_location}: {warning}"
+            for warning in statement.warnings
+        )
+
+
+def _without_transactions(result: ParseResult) -> ParseResult:
+    return ParseResult(
+        source_format=result.source_format,
+        record_kind=result.record_kind,
+        encoding=result.encoding,
+        statements=result.statements,
+        transactions=[],
+        warnings=result.warnings,
+    )
