@@ -2,9 +2,13 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from recon_common.errors import ErrorBody, ReconError
@@ -17,6 +21,7 @@ from recon_reporting.access.middleware import IPAllowlistMiddleware
 from recon_reporting.actions.endpoints import router as actions_router
 from recon_reporting.auth.dependencies import LoginRequired
 from recon_reporting.auth.endpoints import router as auth_router
+from recon_reporting.auth.throttle import LoginThrottled
 from recon_reporting.auth.tokens import TokenSigner
 from recon_reporting.auth.users import UserStore, create_initial_user
 from recon_reporting.breaks.endpoints import router as breaks_router
@@ -56,21 +61,82 @@ async def _handle_login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(exc.location, status_code=303)
 
 
-async def _handle_recon_error(request: Request, exc: Exception) -> Response:
-    # The JSON envelope of recon_common.errors for the API, an HTML page for browsers.
-    assert isinstance(exc, ReconError)  # noqa: S101 - registered for it only
-    wants_page = not request.url.path.startswith("/api/") and "text/html" in (
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in (
         request.headers.get("accept", "")
     )
-    if wants_page:
+
+
+def _error_response(
+    request: Request,
+    *,
+    error: str,
+    detail: Any,
+    status_code: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    # The JSON envelope of recon_common.errors for the API, an HTML page for browsers.
+    if _wants_page(request):
         return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
             request,
             "error.html",
-            {"user": None, "title": type(exc).__name__, "detail": exc.detail},
-            status_code=exc.status_code,
+            {"user": None, "title": error, "detail": detail},
+            status_code=status_code,
+            headers=headers,
         )
-    body = ErrorBody(error=type(exc).__name__, detail=exc.detail)
-    return JSONResponse(body.model_dump(mode="json"), status_code=exc.status_code)
+    body = ErrorBody(error=error, detail=detail)
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=status_code, headers=headers
+    )
+
+
+async def _handle_recon_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ReconError)  # noqa: S101 - registered for it only
+    headers = exc.headers if isinstance(exc, LoginThrottled) else None
+    return _error_response(
+        request,
+        error=type(exc).__name__,
+        detail=exc.detail,
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> Response:
+    # FastAPI's default body is {"detail": [...]}. The handler keeps that list of
+    # errors but puts it in the envelope that every other error of the service uses.
+    assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it
+    errors = exc.errors()
+    detail: Any = jsonable_encoder(errors)
+    if _wants_page(request):
+        detail = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in errors
+        )
+    return _error_response(
+        request, error=type(exc).__name__, detail=detail, status_code=422
+    )
+
+
+def _document_validation_envelope(app: FastAPI) -> None:
+    """Make the OpenAPI document describe 422 responses with the error envelope."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+        envelope = {"$ref": "#/components/schemas/ErrorBody"}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                response = operation.get("responses", {}).get("422")
+                if response is not None:
+                    response["content"] = {"application/json": {"schema": envelope}}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: ReportingSettings, *, start_kafka: bool = True) -> FastAPI:
@@ -110,6 +176,8 @@ def create_app(settings: ReportingSettings, *, start_kafka: bool = True) -> Fast
     # route and a dependency that maps its role claim to `Role`.
 
     app.add_exception_handler(ReconError, _handle_recon_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    _document_validation_envelope(app)
     app.add_exception_handler(LoginRequired, _handle_login_required)
     app.include_router(health_router(lambda: app.state.runtime))
     app.include_router(auth_router)

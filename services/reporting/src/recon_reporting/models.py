@@ -1,10 +1,13 @@
-"""Tables of the reporting read model, built from `matches-produced` events.
+"""Tables of the reporting service: the read model and the sign-in state.
+
+The read model is built from `matches-produced` events.
 
 Every row is keyed by the natural id that the matcher assigns (file id, transaction
 id, group id, reconciliation id), so applying a redelivered chunk again updates the
 same rows instead of adding new ones. There are no foreign keys between the tables:
 chunks may arrive in any order, and a match group can reach the read model before the
-transactions it names.
+transactions it names. `AuthSession` and `LoginFailure` hold the sign-in state that
+every replica of the service shares.
 """
 
 from datetime import date, datetime
@@ -161,3 +164,40 @@ class ReportReconciliation(Base):
     run_id: Mapped[str] = mapped_column(String(100))
     # Time of the event that carried these counts. An older event never overwrites.
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AuthSession(Base):
+    """A browser session or an API bearer token from one sign-in.
+
+    The cookie or token carries a random session id. The table stores only the id's
+    SHA-256 digest, so a copy of the table cannot be turned into a working session.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), index=True)
+    # browser or api_token: a cookie's session id is not accepted as a token.
+    kind: Mapped[str] = mapped_column(String(20))
+    # 45 characters fit the longest textual IPv6 address.
+    client_address: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class LoginFailure(Base):
+    """A sign-in attempt that counts as failed unless a later success resets it."""
+
+    __tablename__ = "login_failures"
+
+    failure_id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=True
+    )
+    username: Mapped[str] = mapped_column(String(200), index=True)
+    client_address: Mapped[str | None] = mapped_column(String(45), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # Set by a successful sign-in of the same username. Only the username's counter
+    # is reset, and the client address's counter still counts the row.
+    reset_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -4,7 +4,7 @@ import ipaddress
 from pathlib import Path
 from typing import Self
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 from recon_common.settings import Environment, ServiceSettings
 
@@ -50,8 +50,20 @@ class ReportingSettings(ServiceSettings):
     # Key that signs session cookies and bearer tokens. Placeholders are rejected
     # outside development.
     session_secret: SecretStr = SecretStr("development-only-session-secret")
-    session_max_age_s: int = 8 * 3600
-    api_token_max_age_s: int = 3600
+    # Lifetime of a browser session and of an API bearer token, in seconds. Both
+    # also end earlier at logout or when an administrator revokes them.
+    session_max_age_s: int = Field(default=8 * 3600, ge=60)
+    api_token_max_age_s: int = Field(default=3600, ge=60)
+
+    # Sign-in throttling: after this many failed sign-ins within the window, further
+    # attempts for the same username get 429 until enough of those failures are
+    # older than the window. A successful sign-in resets the username's count.
+    login_max_failures: int = Field(default=5, ge=1)
+    # The same for one client address, which a whole office may share behind NAT,
+    # so the default is higher. A success does not reset it.
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    # Window in seconds (default 15 minutes).
+    login_failure_window_s: int = Field(default=15 * 60, ge=1)
 
     # Matcher service base URL, called for operator actions with `service_token`.
     matcher_url: str = "http://127.0.0.1:8082"

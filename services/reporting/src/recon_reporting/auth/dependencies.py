@@ -2,21 +2,27 @@
 
 A request is authenticated by, in this order: the session cookie of the web pages, an
 `Authorization: Bearer` token from `POST /api/v1/auth/token`, or HTTP Basic
-credentials. Failed Basic logins are audited; successful ones are not, because every
-API call made with Basic credentials would otherwise add a `login` event.
+credentials. A cookie or token is accepted only while its `auth_sessions` row is
+active. Failed Basic logins are audited and throttled like form logins. Successful
+ones are not audited, because every API call made with Basic credentials would
+otherwise add a `login` event.
 """
 
 import base64
 import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from recon_common.db import session_scope
 from recon_common.errors import Unauthorized
 
 from recon_reporting.access.middleware import CLIENT_ADDRESS_KEY
 from recon_reporting.access.redaction import AccountMasker
-from recon_reporting.auth.service import audit_login, check_password
+from recon_reporting.auth.service import authenticate
+from recon_reporting.auth.sessions import SessionKind, find_active_session
 from recon_reporting.auth.tokens import SESSION_COOKIE, TokenSigner
 from recon_reporting.auth.users import User, UserStore
 from recon_reporting.dependencies import get_runtime, get_settings
@@ -55,16 +61,66 @@ def _user_named(request: Request, username: str | None) -> User | None:
     return User(username=stored.username, role=stored.role)
 
 
-def session_user(request: Request) -> User | None:
-    """Return the user of a valid session cookie, if the request carries one."""
+@dataclass(frozen=True, slots=True)
+class ActiveSession:
+    """A user and the id of the session or token that authenticated them."""
+
+    user: User
+    session_id: str
+
+
+async def _active_session(
+    request: Request, *, session_id: str | None, kind: SessionKind
+) -> ActiveSession | None:
+    if session_id is None:
+        return None
+    async with session_scope(get_runtime(request).sessions) as session:
+        row = await find_active_session(
+            session, session_id=session_id, kind=kind, now=datetime.now(UTC)
+        )
+    if row is None:
+        return None
+    user = _user_named(request, row.username)
+    if user is None:
+        return None
+    return ActiveSession(user=user, session_id=session_id)
+
+
+async def browser_session(request: Request) -> ActiveSession | None:
+    """Return the active session of the request's cookie, if it carries one."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    settings = get_settings(request)
-    username = _signer(request).read_session(
-        cookie, max_age_s=settings.session_max_age_s
+    session_id = _signer(request).read_session(
+        cookie, max_age_s=get_settings(request).session_max_age_s
     )
-    return _user_named(request, username)
+    return await _active_session(
+        request, session_id=session_id, kind=SessionKind.BROWSER
+    )
+
+
+async def bearer_session(request: Request, token: str) -> ActiveSession | None:
+    """Return the active session of a bearer token, if the token is valid."""
+    session_id = _signer(request).read_api_token(
+        token, max_age_s=get_settings(request).api_token_max_age_s
+    )
+    return await _active_session(
+        request, session_id=session_id, kind=SessionKind.API_TOKEN
+    )
+
+
+async def session_user(request: Request) -> User | None:
+    """Return the user of an active session cookie, if the request carries one."""
+    active = await browser_session(request)
+    return active.user if active is not None else None
+
+
+def bearer_token(request: Request) -> str | None:
+    """Return the token of an `Authorization: Bearer` header, if there is one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
 
 
 def parse_basic(header: str) -> tuple[str, str] | None:
@@ -85,42 +141,40 @@ def parse_basic(header: str) -> tuple[str, str] | None:
 
 
 async def basic_user(request: Request, header: str) -> User | None:
-    """Return the user of valid Basic credentials, or audit and raise if invalid."""
+    """Return the user of valid Basic credentials, or raise 401 or 429 if invalid."""
     credentials = parse_basic(header)
     if credentials is None:
         return None
     username, password = credentials
-    user = await check_password(_store(request), username=username, password=password)
+    user = await authenticate(
+        get_runtime(request),
+        _store(request),
+        settings=get_settings(request),
+        username=username,
+        password=password,
+        method="basic",
+        client_address=client_address(request),
+    )
     if user is None:
-        await audit_login(
-            get_runtime(request),
-            settings=get_settings(request),
-            username=username,
-            succeeded=False,
-            method="basic",
-            client_address=client_address(request),
-        )
         raise Unauthorized("invalid username or password")
     return user
 
 
 async def require_api_user(request: Request) -> User:
     """Return the authenticated user of an API request, or raise 401."""
-    user = session_user(request)
+    user = await session_user(request)
     if user is not None:
         return user
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer":
-        settings = get_settings(request)
-        username = _signer(request).read_api_token(
-            token.strip(), max_age_s=settings.api_token_max_age_s
-        )
-        user = _user_named(request, username)
-        if user is None:
-            raise Unauthorized("invalid or expired bearer token; request a new one")
-        return user
-    user = await basic_user(request, header)
+    token = bearer_token(request)
+    if token is not None:
+        active = await bearer_session(request, token)
+        if active is None:
+            raise Unauthorized(
+                "invalid, expired or revoked bearer token; request a new one from "
+                "POST /api/v1/auth/token"
+            )
+        return active.user
+    user = await basic_user(request, request.headers.get("authorization", ""))
     if user is None:
         raise Unauthorized(
             "authentication required: use a session cookie, a bearer token from "
@@ -129,9 +183,9 @@ async def require_api_user(request: Request) -> User:
     return user
 
 
-def require_page_user(request: Request) -> User:
+async def require_page_user(request: Request) -> User:
     """Return the user of a page request, or redirect to the login page."""
-    user = session_user(request)
+    user = await session_user(request)
     if user is None:
         target = request.url.path
         if request.url.query:
