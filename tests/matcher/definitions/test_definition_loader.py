@@ -117,7 +117,7 @@ def test_loader_unknown_kind() -> None:
     message = _error(_single("passes: [{name: p, kind: exakt}]"))
 
     assert "definitions[0] (id d1).passes[0]" in message
-    assert "set `kind` to `exact` or `tolerance`" in message
+    assert "set `kind` to `exact`, `tolerance` or `fuzzy`" in message
 
 
 def test_loader_unknown_key() -> None:

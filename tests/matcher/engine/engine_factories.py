@@ -9,6 +9,7 @@ from recon_matcher.definitions import (
     AccountPair,
     Definition,
     ExactPass,
+    FuzzyPass,
     SideFilter,
     TolerancePass,
 )
@@ -56,7 +57,9 @@ def ledger(transaction_id: str, amount: str, **fields: Any) -> Transaction:
     return item(transaction_id, amount, kind=RecordKind.LEDGER, **fields)
 
 
-def definition(*passes: ExactPass | TolerancePass, **fields: Any) -> Definition:
+def definition(
+    *passes: ExactPass | TolerancePass | FuzzyPass, **fields: Any
+) -> Definition:
     """Return a statement-against-ledger definition with the given passes."""
     values: dict[str, Any] = {
         "id": "nostro-eur",
@@ -83,3 +86,8 @@ def tolerance(**fields: Any) -> TolerancePass:
     return TolerancePass.model_validate(
         {"name": "tolerance", "kind": "tolerance", **fields}
     )
+
+
+def fuzzy(**fields: Any) -> FuzzyPass:
+    """Return a fuzzy reference pass named `fuzzy` unless a name is given."""
+    return FuzzyPass.model_validate({"name": "fuzzy", "kind": "fuzzy", **fields})

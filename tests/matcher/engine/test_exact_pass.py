@@ -23,7 +23,9 @@ def test_exact_equal_fields_match() -> None:
     group = result.group_records()[0]
     assert _pairs(result) == {("s1", "l1")}
     assert group.score == 1
-    assert group.explanation == "reference, amount, currency and account equal"
+    assert group.explanation == (
+        "reference, amount, currency and account equal, same date"
+    )
     assert result.unmatched_a.height == 0
     assert result.unmatched_b.height == 0
 

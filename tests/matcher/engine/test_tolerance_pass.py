@@ -193,7 +193,9 @@ def test_tolerance_explanation_and_values() -> None:
     result = match_transactions(spec, side_a, side_b)
 
     group = result.group_records()[0]
-    assert group.explanation == "amount differs by 0.50 EUR, 2 days apart"
+    assert group.explanation == (
+        "currency and account equal, amount differs by 0.50 EUR, 2 days apart"
+    )
     assert group.amount_difference == Decimal("-0.50")
     assert group.days_apart == 2
     assert group.score == Decimal("0.4167")
@@ -206,7 +208,9 @@ def test_tolerance_explanation_zero_decimal_currency() -> None:
 
     result = match_transactions(spec, side_a, side_b)
 
-    assert result.group_records()[0].explanation == "amount differs by 7 JPY, same date"
+    assert result.group_records()[0].explanation == (
+        "currency and account equal, amount differs by 7 JPY, same date"
+    )
 
 
 def test_tolerance_exact_values_score_one() -> None:
@@ -218,7 +222,7 @@ def test_tolerance_exact_values_score_one() -> None:
 
     group = result.group_records()[0]
     assert group.score == 1
-    assert group.explanation == "amount equal, same date"
+    assert group.explanation == "currency and account equal, amount equal, same date"
 
 
 def test_tolerance_min_score_drops_weak_pairs() -> None:

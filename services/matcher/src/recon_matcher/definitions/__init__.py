@@ -8,11 +8,13 @@ from recon_matcher.definitions.loader import (
 )
 from recon_matcher.definitions.models import (
     AccountPair,
+    AmountDateLimits,
     AmountSign,
     DateField,
     DateWindow,
     Definition,
     ExactPass,
+    FuzzyPass,
     Grouping,
     MatchField,
     PassConfig,
@@ -21,6 +23,7 @@ from recon_matcher.definitions.models import (
     Side,
     SideFilter,
     SideReference,
+    Similarity,
     Thresholds,
     TolerancePass,
     normalize_account,
@@ -34,6 +37,7 @@ from recon_matcher.definitions.routing import (
 
 __all__ = [
     "AccountPair",
+    "AmountDateLimits",
     "AmountSign",
     "Assignment",
     "DateField",
@@ -41,6 +45,7 @@ __all__ = [
     "Definition",
     "DefinitionError",
     "ExactPass",
+    "FuzzyPass",
     "Grouping",
     "MatchField",
     "PassConfig",
@@ -49,6 +54,7 @@ __all__ = [
     "Side",
     "SideFilter",
     "SideReference",
+    "Similarity",
     "Thresholds",
     "TolerancePass",
     "assign",

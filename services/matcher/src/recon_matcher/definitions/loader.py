@@ -39,8 +39,8 @@ _DEFINITIONS = TypeAdapter(list[Definition])
 _FIX_BY_ERROR_TYPE = {
     "missing": "add this key",
     "extra_forbidden": "remove this key or correct its spelling",
-    "union_tag_invalid": "set `kind` to `exact` or `tolerance`",
-    "union_tag_not_found": "add `kind: exact` or `kind: tolerance`",
+    "union_tag_invalid": "set `kind` to `exact`, `tolerance` or `fuzzy`",
+    "union_tag_not_found": "add `kind: exact`, `kind: tolerance` or `kind: fuzzy`",
     "enum": "use one of the listed values",
     "too_short": "add at least one entry",
     "greater_than_equal": "use a larger value",
@@ -133,7 +133,7 @@ def _key_path(location: list[int | str], items: list[Any]) -> str:
             parts.append(_definition_label(part, items))
         elif isinstance(part, int):
             parts[-1] = f"{parts[-1]}[{part}]" if parts else f"[{part}]"
-        elif part in ("exact", "tolerance") and index > 0:
+        elif part in ("exact", "tolerance", "fuzzy") and index > 0:
             continue
         else:
             parts.append(part)

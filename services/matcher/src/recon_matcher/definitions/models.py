@@ -56,6 +56,16 @@ class Grouping(StrEnum):
     """The number of items of each side that one match group may contain."""
 
     ONE_TO_ONE = "one_to_one"
+    ONE_TO_MANY = "one_to_many"
+    MANY_TO_ONE = "many_to_one"
+    MANY_TO_MANY = "many_to_many"
+
+
+class Similarity(StrEnum):
+    """A string similarity measure for references, from 0 (different) to 1 (equal)."""
+
+    LEVENSHTEIN = "levenshtein"
+    JARO_WINKLER = "jaro_winkler"
 
 
 def normalize_account(account: str) -> str:
@@ -201,8 +211,17 @@ class Thresholds(DefinitionModel):
 
 
 class PassBase(DefinitionModel):
+    """Options that every pass kind has.
+
+    `max_group_size` limits the items on each side of a group when `grouping` is not
+    `one_to_one`. A tolerance pass searches subsets of at most `max_group_candidates`
+    items per anchor item, the ones closest in date, so its work per item is bounded.
+    """
+
     name: str = Field(min_length=1)
     grouping: Grouping = Grouping.ONE_TO_ONE
+    max_group_size: int = Field(default=3, ge=2, le=6)
+    max_group_candidates: int = Field(default=10, ge=2, le=16)
     thresholds: Thresholds = Field(default_factory=Thresholds)
 
 
@@ -238,6 +257,22 @@ class ExactPass(PassBase):
             )
         return fields
 
+    @model_validator(mode="after")
+    def _check_grouping(self) -> Self:
+        if self.grouping is Grouping.ONE_TO_ONE:
+            return self
+        if MatchField.AMOUNT not in self.fields:
+            raise ValueError(
+                f"grouping {self.grouping} compares sums of amounts, so fields need "
+                "`amount`; add it or use grouping one_to_one"
+            )
+        if not {MatchField.REFERENCE, MatchField.VALUE_DATE} & set(self.fields):
+            raise ValueError(
+                f"grouping {self.grouping} groups the items with equal fields, so "
+                "fields need `reference` or `value_date`; add one of them"
+            )
+        return self
+
 
 class DateWindow(DefinitionModel):
     """The days that side B's date may lie before or after side A's date."""
@@ -246,15 +281,14 @@ class DateWindow(DefinitionModel):
     days_after: int = Field(default=0, ge=0, le=366)
 
 
-class TolerancePass(PassBase):
-    """Match items with equal currency and account, close amounts and close dates.
+class AmountDateLimits(PassBase):
+    """The amount tolerance and date window that tolerance and fuzzy passes share.
 
     The allowed amount difference is the absolute tolerance of the currency or, when
     `amount_tolerance_percent` is set and gives more, that percentage of side A's
     absolute amount.
     """
 
-    kind: Literal["tolerance"]
     amount_tolerance: Decimal = Field(default=Decimal(0), ge=0)
     currency_tolerances: dict[str, Decimal] = Field(default_factory=dict)
     amount_tolerance_percent: Decimal | None = Field(
@@ -300,7 +334,52 @@ class TolerancePass(PassBase):
         return self.currency_tolerances.get(currency.upper(), self.amount_tolerance)
 
 
-PassConfig = Annotated[ExactPass | TolerancePass, Field(discriminator="kind")]
+class TolerancePass(AmountDateLimits):
+    """Match items with equal currency and account, close amounts and close dates.
+
+    With `one_to_many` or `many_to_one` grouping the sum of the many side must lie
+    within the tolerance of the one item, and every item within the date window.
+    """
+
+    kind: Literal["tolerance"]
+
+    @model_validator(mode="after")
+    def _check_grouping(self) -> Self:
+        if self.grouping is Grouping.MANY_TO_MANY:
+            raise ValueError(
+                "a tolerance pass cannot search subsets of both sides; use "
+                "one_to_many or many_to_one, or an exact pass with `reference` "
+                "in its fields for many_to_many"
+            )
+        return self
+
+
+class FuzzyPass(AmountDateLimits):
+    """Match items whose references are similar and whose amounts and dates are close.
+
+    The references are found and normalized as in an exact pass, then compared with
+    `similarity`. A pair needs at least `min_similarity` and must also meet the
+    amount tolerance and date window of a tolerance pass.
+    """
+
+    kind: Literal["fuzzy"]
+    reference: ReferenceRule = Field(default_factory=ReferenceRule)
+    similarity: Similarity = Similarity.LEVENSHTEIN
+    min_similarity: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_grouping(self) -> Self:
+        if self.grouping is not Grouping.ONE_TO_ONE:
+            raise ValueError(
+                "a fuzzy pass pairs one item with one item; remove `grouping` or "
+                "set it to one_to_one"
+            )
+        return self
+
+
+PassConfig = Annotated[
+    ExactPass | TolerancePass | FuzzyPass, Field(discriminator="kind")
+]
 
 
 class AmountSign(StrEnum):

@@ -1,6 +1,14 @@
 """The matching engine: vectorized passes over polars frames of transactions."""
 
-from recon_matcher.engine.assignment import assign_one_to_one
+from recon_matcher.engine.assignment import assign_groups, assign_one_to_one
+from recon_matcher.engine.breaks import (
+    BreakReasonCode,
+    ageing_days,
+    ageing_expr,
+    amount_band,
+    amount_band_expr,
+    classify_breaks,
+)
 from recon_matcher.engine.frame import (
     TRANSACTION_SCHEMA,
     FrameError,
@@ -9,6 +17,12 @@ from recon_matcher.engine.frame import (
     signed_amount,
     to_minor_units,
     transactions_to_frame,
+)
+from recon_matcher.engine.fuzzy import fuzzy_candidates, reference_similarity
+from recon_matcher.engine.grouped import (
+    GROUP_COLUMNS,
+    keyed_group_candidates,
+    subset_group_candidates,
 )
 from recon_matcher.engine.passes import (
     SCORE_SCALE,
@@ -31,8 +45,10 @@ from recon_matcher.engine.run import (
 )
 
 __all__ = [
+    "GROUP_COLUMNS",
     "SCORE_SCALE",
     "TRANSACTION_SCHEMA",
+    "BreakReasonCode",
     "FrameError",
     "Group",
     "GroupLike",
@@ -40,15 +56,25 @@ __all__ = [
     "MatchResult",
     "PassQuality",
     "QualityReport",
+    "ageing_days",
+    "ageing_expr",
+    "amount_band",
+    "amount_band_expr",
+    "assign_groups",
     "assign_one_to_one",
+    "classify_breaks",
     "exact_candidates",
     "from_minor_units",
+    "fuzzy_candidates",
+    "keyed_group_candidates",
     "match_transactions",
     "max_difference",
     "prepare_side",
+    "reference_similarity",
     "run_passes",
     "score_against_truth",
     "signed_amount",
+    "subset_group_candidates",
     "to_minor_units",
     "tolerance_candidates",
     "transactions_to_frame",

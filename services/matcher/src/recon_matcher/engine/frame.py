@@ -104,7 +104,13 @@ def prepare_side(
         )
     _check_unique_ids(frame, side)
     keys = definition.account_keys(side)
-    normalized = pl.col("account").str.replace_all(r"\s", "").str.to_uppercase()
+    # Accounts repeat, so each distinct spelling is normalized once and mapped.
+    accounts = frame.get_column("account").unique().drop_nulls()
+    normalized = accounts.str.replace_all(r"\s", "").str.to_uppercase()
+    account_key = {
+        account: keys.get(plain, plain)
+        for account, plain in zip(accounts, normalized, strict=True)
+    }
     amount = pl.col("amount_minor")
     if side is Side.B and definition.side_b_sign is AmountSign.OPPOSITE:
         amount = -amount
@@ -112,7 +118,9 @@ def prepare_side(
     scales = {code: minor_units(code) for code in currencies if code is not None}
     return frame.with_columns(
         ordinal=pl.col("transaction_id").rank("ordinal").cast(pl.Int64),
-        account_key=normalized.replace(keys),
+        account_key=pl.col("account").replace_strict(
+            account_key, default=None, return_dtype=pl.String
+        ),
         amount=amount,
         scale=_scale_expr(scales),
     )
@@ -130,6 +138,8 @@ def _check_unique_ids(frame: pl.DataFrame, side: Side) -> None:
     ids = frame.get_column("transaction_id")
     if ids.null_count():
         raise FrameError(f"side {side} has items without a transaction_id")
+    if ids.n_unique() == ids.len():
+        return
     duplicated = ids.filter(ids.is_duplicated()).unique().sort().head(3).to_list()
     if duplicated:
         raise FrameError(

@@ -12,8 +12,8 @@ from typing import Final
 import polars as pl
 from recon_common.money import minor_units
 
-from recon_matcher.definitions.models import ExactPass, MatchField, TolerancePass
-from recon_matcher.engine.reference import reference_expr
+from recon_matcher.definitions.models import AmountDateLimits, ExactPass, MatchField
+from recon_matcher.engine.reference import with_reference
 
 SCORE_SCALE: Final = 10_000
 
@@ -31,6 +31,8 @@ CANDIDATE_COLUMNS: Final = (
     "score",
     "explanation",
 )
+
+_NO_EXPLANATION: Final = pl.lit(None, dtype=pl.String)
 
 _SIDE_COLUMNS: Final = (
     "ordinal",
@@ -61,12 +63,20 @@ _FIELD_LABEL: Final = {
 
 
 def exact_candidates(
-    spec: ExactPass, side_a: pl.DataFrame, side_b: pl.DataFrame
+    spec: ExactPass,
+    side_a: pl.DataFrame,
+    side_b: pl.DataFrame,
+    *,
+    explain: bool = True,
 ) -> pl.DataFrame:
-    """Return the pairs whose fields listed in `spec` are all equal."""
+    """Return the pairs whose fields listed in `spec` are all equal.
+
+    Without `explain` the `explanation` column is null, and `exact_explanation`
+    fills it later for only the pairs that are kept.
+    """
     rule = spec.reference
-    a = _prefixed(side_a.with_columns(reference=reference_expr(rule, rule.side_a)), "a")
-    b = _prefixed(side_b.with_columns(reference=reference_expr(rule, rule.side_b)), "b")
+    a = prefixed(with_reference(side_a, rule, "a"), "a")
+    b = prefixed(with_reference(side_b, rule, "b"), "b")
     keys = [_FIELD_COLUMN[field] for field in spec.fields]
     a = a.with_columns(
         pl.col(f"a_{key}").alias(f"join_{index}") for index, key in enumerate(keys)
@@ -77,49 +87,75 @@ def exact_candidates(
     on = [f"join_{index}" for index in range(len(keys))]
     # NOTE: k items with equal keys on each side yield k * k candidate rows.
     joined = a.join(b, on=on, how="inner", nulls_equal=False)
-    joined = _with_differences(joined, date_a="value_date", date_b="value_date")
+    joined = with_differences(joined, date_a="value_date", date_b="value_date")
+    explanation = exact_explanation(spec.fields) if explain else _NO_EXPLANATION
     return joined.with_columns(
         score=pl.lit(SCORE_SCALE, dtype=pl.Int64),
-        explanation=_exact_explanation(spec.fields),
+        explanation=explanation,
     ).select(CANDIDATE_COLUMNS)
 
 
 def tolerance_candidates(
-    spec: TolerancePass, side_a: pl.DataFrame, side_b: pl.DataFrame
+    spec: AmountDateLimits,
+    side_a: pl.DataFrame,
+    side_b: pl.DataFrame,
+    *,
+    explain: bool = True,
 ) -> pl.DataFrame:
-    """Return the pairs with equal currency and account within amount and date limits.
+    """Return the pairs of equal currency and account within amount and date limits.
+
+    Without `explain` the `explanation` column is null, and `tolerance_explanation`
+    fills it later for only the pairs that are kept.
+    """
+    joined = tolerance_pairs(spec, side_a, side_b)
+    window = spec.window()
+    explanation = tolerance_explanation() if explain else _NO_EXPLANATION
+    return (
+        joined.with_columns(
+            score=tolerance_score(window.days_before, window.days_after),
+        )
+        .with_columns(explanation=explanation)
+        .select(CANDIDATE_COLUMNS)
+    )
+
+
+def tolerance_pairs(
+    spec: AmountDateLimits, side_a: pl.DataFrame, side_b: pl.DataFrame
+) -> pl.DataFrame:
+    """Return every joined pair within the amount and date limits of `spec`.
 
     `max_difference` is each side A item's allowed difference in minor units. With
     only absolute tolerances it is the same for a whole currency, and a bucket join
     finds the candidates. A percentage makes it differ per item, so a range join
-    runs per currency and account instead.
+    runs per currency and account instead. The frame keeps every prefixed column of
+    both sides (`reference` too when the sides have it) for passes that add checks.
     """
-    limits = _difference_limits(spec, side_a)
-    a = _prefixed(side_a, "a").join(limits, left_on="a_currency", right_on="currency")
-    b = _prefixed(side_b, "b")
+    limits = difference_limits(spec, side_a)
+    a = prefixed(side_a, "a").join(limits, left_on="a_currency", right_on="currency")
+    b = prefixed(side_b, "b")
     if spec.amount_tolerance_percent is None:
         joined = _bucket_join(a.filter(pl.col("max_difference") >= 0), b, limits)
     else:
-        percent_limit = _percent_limit(
-            spec.amount_tolerance_percent, inclusive=spec.inclusive
-        )
-        a = a.with_columns(
-            max_difference=pl.max_horizontal("max_difference", percent_limit)
-        ).filter(pl.col("max_difference") >= 0)
+        a = with_max_difference(spec, a)
         joined = _range_join(a, b)
     window = spec.window()
-    joined = _with_differences(joined, date_a=spec.date_a, date_b=spec.date_b).filter(
+    return with_differences(joined, date_a=spec.date_a, date_b=spec.date_b).filter(
         pl.col("abs_difference") <= pl.col("max_difference"),
         pl.col("days") >= -window.days_before,
         pl.col("days") <= window.days_after,
     )
-    return (
-        joined.with_columns(
-            score=_tolerance_score(window.days_before, window.days_after),
-        )
-        .with_columns(explanation=_tolerance_explanation())
-        .select(CANDIDATE_COLUMNS)
+
+
+def with_max_difference(spec: AmountDateLimits, a: pl.DataFrame) -> pl.DataFrame:
+    """Set `max_difference` of each prefixed side A row, percentage included."""
+    if spec.amount_tolerance_percent is None:
+        return a.filter(pl.col("max_difference") >= 0)
+    percent_limit = _percent_limit(
+        spec.amount_tolerance_percent, inclusive=spec.inclusive
     )
+    return a.with_columns(
+        max_difference=pl.max_horizontal("max_difference", percent_limit)
+    ).filter(pl.col("max_difference") >= 0)
 
 
 def _bucket_join(
@@ -212,7 +248,8 @@ def max_difference(tolerance: Decimal, currency: str, *, inclusive: bool) -> int
     return int(scaled.to_integral_value(rounding=ROUND_CEILING)) - 1
 
 
-def _difference_limits(spec: TolerancePass, side_a: pl.DataFrame) -> pl.DataFrame:
+def difference_limits(spec: AmountDateLimits, side_a: pl.DataFrame) -> pl.DataFrame:
+    """Return each currency's allowed difference in minor units, as a frame."""
     currencies = sorted(
         code for code in side_a.get_column("currency").unique() if code is not None
     )
@@ -226,14 +263,12 @@ def _difference_limits(spec: TolerancePass, side_a: pl.DataFrame) -> pl.DataFram
     )
 
 
-def _prefixed(frame: pl.DataFrame, side: str) -> pl.DataFrame:
+def prefixed(frame: pl.DataFrame, side: str) -> pl.DataFrame:
     names = [*_SIDE_COLUMNS, *(["reference"] if "reference" in frame.columns else [])]
     return frame.select(pl.col(name).alias(f"{side}_{name}") for name in names)
 
 
-def _with_differences(
-    joined: pl.DataFrame, *, date_a: str, date_b: str
-) -> pl.DataFrame:
+def with_differences(joined: pl.DataFrame, *, date_a: str, date_b: str) -> pl.DataFrame:
     difference = pl.col("a_amount") - pl.col("b_amount")
     days = (pl.col(f"b_{date_b}") - pl.col(f"a_{date_a}")).dt.total_days()
     return joined.with_columns(
@@ -246,7 +281,7 @@ def _with_differences(
     )
 
 
-def _tolerance_score(days_before: int, days_after: int) -> pl.Expr:
+def tolerance_score(days_before: int, days_after: int) -> pl.Expr:
     """Score 1.0 minus half the used share of the amount and of the date limits."""
     half = SCORE_SCALE // 2
     limit = pl.col("max_difference")
@@ -260,31 +295,43 @@ def _tolerance_score(days_before: int, days_after: int) -> pl.Expr:
     return (SCORE_SCALE - amount_penalty - date_penalty).cast(pl.Int64)
 
 
-def _exact_explanation(fields: list[MatchField]) -> pl.Expr:
+def exact_explanation(fields: list[MatchField]) -> pl.Expr:
+    """Return the fields that agree, the amount difference and the days apart."""
     equal = pl.lit(f"{_join_words([_FIELD_LABEL[field] for field in fields])} equal")
     parts = [equal]
     if MatchField.AMOUNT not in fields:
-        parts.append(pl.lit(", ") + _amount_phrase())
+        parts.append(pl.lit(", ") + amount_phrase())
     if MatchField.VALUE_DATE not in fields:
         parts.append(
             pl.when(pl.col("abs_days") > 0)
-            .then(pl.lit(", value dates ") + _days_phrase())
-            .otherwise(pl.lit(""))
+            .then(pl.lit(", value dates ") + days_phrase())
+            .otherwise(pl.lit(", same date"))
         )
     return pl.concat_str(parts)
 
 
-def _tolerance_explanation() -> pl.Expr:
-    dates = (
+def tolerance_explanation(prefix: str = "currency and account equal, ") -> pl.Expr:
+    """Return the fields that agree, the amount difference and the days apart."""
+    return pl.concat_str(
+        [pl.lit(prefix), amount_phrase(), pl.lit(", "), dates_phrase()]
+    )
+
+
+def dates_phrase() -> pl.Expr:
+    """Return "same date" or "2 days apart" for each row."""
+    return (
         pl.when(pl.col("abs_days") == 0)
         .then(pl.lit("same date"))
-        .otherwise(_days_phrase())
+        .otherwise(days_phrase())
     )
-    return pl.concat_str([_amount_phrase(), pl.lit(", "), dates])
 
 
-def _amount_phrase() -> pl.Expr:
-    """Return "amount equal" or "amount differs by 0.50 EUR" for each row."""
+def amount_phrase(subject: str = "amount") -> pl.Expr:
+    """Return "amount equal" or "amount differs by 0.50 EUR" for each row.
+
+    `subject` "sums" gives "sums equal" and "sums differ by 0.50 EUR".
+    """
+    verb = " differs by " if subject == "amount" else " differ by "
     factor = pl.lit(10, dtype=pl.Int64).pow(pl.col("scale"))
     whole = (pl.col("abs_difference") // factor).cast(pl.String)
     fraction = (
@@ -296,16 +343,16 @@ def _amount_phrase() -> pl.Expr:
         .otherwise(whole)
     )
     differs = pl.concat_str(
-        [pl.lit("amount differs by "), number, pl.lit(" "), pl.col("currency")]
+        [pl.lit(subject + verb), number, pl.lit(" "), pl.col("currency")]
     )
     return (
         pl.when(pl.col("abs_difference") == 0)
-        .then(pl.lit("amount equal"))
+        .then(pl.lit(f"{subject} equal"))
         .otherwise(differs)
     )
 
 
-def _days_phrase() -> pl.Expr:
+def days_phrase() -> pl.Expr:
     count = pl.col("abs_days").cast(pl.String)
     unit = (
         pl.when(pl.col("abs_days") == 1).then(pl.lit(" day")).otherwise(pl.lit(" days"))
