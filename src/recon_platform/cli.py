@@ -180,7 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the `recon` command line."""
     args = build_parser().parse_args(argv)
     # Progress lines are the command's output; library logs only when they warn.
-    configure_logging(service="recon", log_format=LogFormat.CONSOLE, level="WARNING")
+    configure_logging(
+        service="recon",
+        log_format=LogFormat.CONSOLE,
+        level="WARNING",
+        stream=sys.stderr,
+    )
     try:
         result: int = args.handler(args)
     except (StackError, TimeoutError) as exc:

@@ -6,7 +6,7 @@ trace and span ids of the current span are added to every event.
 
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 from opentelemetry import trace
@@ -25,9 +25,17 @@ def _add_trace_ids(
 
 
 def configure_logging(
-    *, service: str, log_format: LogFormat, level: str = "INFO"
+    *,
+    service: str,
+    log_format: LogFormat,
+    level: str = "INFO",
+    stream: TextIO | None = None,
 ) -> None:
-    """Configure structlog and the standard library to write one format to stderr."""
+    """Configure structlog and the standard library to write one format.
+
+    Services log to stdout, where container runtimes collect it. Command-line tools
+    whose stdout is their result pass `sys.stderr`.
+    """
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -55,7 +63,7 @@ def configure_logging(
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

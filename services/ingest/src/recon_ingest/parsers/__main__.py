@@ -47,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the file named on the command line and print the result."""
     arguments = build_parser().parse_args(argv)
     # Logs go to stderr at warning level so that stdout holds only the JSON.
-    configure_logging(service="ingest", log_format=LogFormat.CONSOLE, level="WARNING")
+    configure_logging(
+        service="ingest",
+        log_format=LogFormat.CONSOLE,
+        level="WARNING",
+        stream=sys.stderr,
+    )
     path: Path = arguments.file
     try:
         data = path.read_bytes()
