@@ -246,7 +246,7 @@ async def open_records(session: AsyncSession) -> list[TransactionRecord]:
 
 
 async def run_size(url: str, size: int) -> dict[str, Any]:
-    """Store N + N transactions and one run's results; return timings and counts."""
+    """Store N + N transactions and one run's results, and return the timings."""
     settings = MatcherSettings(
         environment=Environment.TEST,
         bank_id="bench-bank",

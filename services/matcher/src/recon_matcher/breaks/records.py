@@ -1,22 +1,18 @@
-"""Opening, closing and describing break records.
+"""Amount bands, age bases, reason codes and event contracts of break records.
 
 Every item that a reconciliation holds open has a break record. A group that takes
 the item closes the record, and a dissolved group reopens it, so the record keeps
-its first `opened_at` and its age across an unmatch.
+its first `opened_at` and its age across an unmatch. `breaks.storage` writes them.
 """
 
-from collections.abc import Collection
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Final
 
 import structlog
 from recon_common.events import Break, BreakAgeBasis, BreakReason, BreakState
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.definitions import Definition
-from recon_matcher.models import ApprovalRecord, BreakRecord, TransactionRecord
+from recon_matcher.models import ApprovalRecord, BreakRecord
 from recon_matcher.settings import MatcherSettings
 
 log = structlog.get_logger(__name__)
@@ -67,65 +63,6 @@ def reason_of(reasons: dict[str, str], transaction_id: str) -> BreakReason:
             "matcher.break.unknown_reason", transaction_id=transaction_id, reason=code
         )
         return BreakReason.NO_COUNTERPART
-
-
-async def load_breaks(
-    session: AsyncSession, transaction_ids: Collection[str]
-) -> dict[str, BreakRecord]:
-    """Return the break records of `transaction_ids` by transaction id."""
-    ids = sorted(set(transaction_ids))
-    found: dict[str, BreakRecord] = {}
-    for start in range(0, len(ids), _IN_BATCH):
-        rows = await session.scalars(
-            select(BreakRecord).where(
-                BreakRecord.transaction_id.in_(ids[start : start + _IN_BATCH])
-            )
-        )
-        found.update((row.transaction_id, row) for row in rows)
-    return found
-
-
-def open_break(
-    session: AsyncSession,
-    *,
-    record: TransactionRecord,
-    existing: BreakRecord | None,
-    reason: BreakReason,
-    basis: BreakAgeBasis,
-    now: datetime,
-) -> BreakRecord:
-    """Open a break for `record`, or reopen its earlier one with a new reason."""
-    age_date = (
-        record.value_date
-        if basis is BreakAgeBasis.VALUE_DATE
-        else record.received_at.astimezone(UTC).date()
-    )
-    if existing is None:
-        existing = BreakRecord(
-            transaction_id=record.transaction_id,
-            reconciliation_id=record.reconciliation_id or "",
-            side=record.side or "",
-            opened_at=now,
-        )
-        session.add(existing)
-    existing.reason = reason.value
-    existing.state = (
-        BreakState.ASSIGNED.value if existing.assignee else BreakState.OPEN.value
-    )
-    existing.age_basis = basis.value
-    existing.age_date = age_date
-    existing.amount_band = amount_band(record.amount)
-    existing.updated_at = now
-    return existing
-
-
-def close_break(existing: BreakRecord | None, *, now: datetime) -> bool:
-    """Mark a live break closed; return whether there was one to close."""
-    if existing is None or existing.state not in LIVE_STATES:
-        return False
-    existing.state = BreakState.CLOSED.value
-    existing.updated_at = now
-    return True
 
 
 def break_contract(

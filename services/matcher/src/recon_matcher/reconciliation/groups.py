@@ -6,8 +6,9 @@ it. The `match_group_items` primary key on `transaction_id` keeps one item out o
 two live groups, whatever the code above it does.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any, Final
 
 from recon_common.events import (
     BreakReason,
@@ -18,16 +19,20 @@ from recon_common.events import (
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_matcher.breaks.records import (
-    age_basis_for,
-    break_contract,
-    close_break,
-    load_breaks,
-    open_break,
-)
+from recon_matcher.breaks.records import age_basis_for
+from recon_matcher.breaks.storage import close_breaks, load_break_values, open_breaks
 from recon_matcher.changes import MatchChanges
 from recon_matcher.definitions import Definition
 from recon_matcher.models import MatchGroupItem, MatchGroupRecord, TransactionRecord
+from recon_matcher.reconciliation.bulk import (
+    id_batches,
+    insert_rows,
+    is_postgresql,
+    mark_grouped,
+    mark_ungrouped,
+    set_loaded,
+    table_of,
+)
 from recon_matcher.settings import MatcherSettings
 
 OPEN = "open"
@@ -42,21 +47,32 @@ UNMATCHED = "unmatched"
 REJECTED = "rejected"
 LIVE_GROUP_STATUSES = frozenset({MatchGroupStatus.CONFIRMED.value, PROPOSED})
 
+_GROUPS: Final = table_of(MatchGroupRecord)
+_ITEMS: Final = table_of(MatchGroupItem)
+
+
+def group_values(group: MatchGroup) -> dict[str, Any]:
+    """Return the column values of the row of a group contract."""
+    return {
+        "group_id": group.group_id,
+        "reconciliation_id": group.reconciliation_id,
+        "pass_name": group.pass_name,
+        "status": group.status.value,
+        "score": group.score,
+        "amount_difference": group.amount_difference,
+        "days_apart": group.days_apart,
+        "explanation": group.explanation,
+        "matched_at": group.matched_at,
+        "origin": group.origin.value,
+        "created_by": None,
+        "reason": None,
+        "reviewed_by": None,
+    }
+
 
 def group_record(group: MatchGroup) -> MatchGroupRecord:
-    """Return the row of a group contract."""
-    return MatchGroupRecord(
-        group_id=group.group_id,
-        reconciliation_id=group.reconciliation_id,
-        pass_name=group.pass_name,
-        status=group.status.value,
-        score=group.score,
-        amount_difference=group.amount_difference,
-        days_apart=group.days_apart,
-        explanation=group.explanation,
-        matched_at=group.matched_at,
-        origin=group.origin.value,
-    )
+    """Return the row of a group contract as an ORM instance."""
+    return MatchGroupRecord(**group_values(group))
 
 
 def group_contract(row: MatchGroupRecord, transaction_ids: list[str]) -> MatchGroup:
@@ -80,44 +96,54 @@ async def store_groups(
     session: AsyncSession,
     *,
     groups: Sequence[tuple[MatchGroup, MatchGroupRecord | None]],
-    records: dict[str, TransactionRecord],
+    records: Mapping[str, TransactionRecord],
     changes: MatchChanges,
     now: datetime,
 ) -> None:
     """Insert groups, move their items into them and close the items' breaks.
 
-    Each entry is a contract and, for a manual group, its prepared row.
+    Each entry is a contract and, for a manual group, its prepared row. The engine's
+    groups and every item go in with set-based statements (see `bulk`).
     """
-    for group, row in groups:
-        session.add(row if row is not None else group_record(group))
-    # Groups first: without ORM relationships the flush does not order the inserts
-    # by the items' foreign key.
-    await session.flush()
-    item_ids = [tid for group, _ in groups for tid in group.transaction_ids]
-    breaks = await load_breaks(session, item_ids)
+    prepared = [row for _, row in groups if row is not None]
+    session.add_all(prepared)
+    await insert_rows(
+        session,
+        _GROUPS,
+        [group_values(group) for group, row in groups if row is None],
+    )
+    item_ids: list[str] = []
+    confirmed_ids: list[str] = []
+    proposed_ids: list[str] = []
+    items: list[dict[str, str]] = []
     for group, _ in groups:
         confirmed = group.status is MatchGroupStatus.CONFIRMED
+        status = MATCHED if confirmed else PROPOSED
         for transaction_id in group.transaction_ids:
-            record = records[transaction_id]
-            record.status = MATCHED if confirmed else PROPOSED
-            record.group_id = group.group_id
-            session.add(
-                MatchGroupItem(transaction_id=transaction_id, group_id=group.group_id)
+            set_loaded(
+                records[transaction_id], {"status": status, "group_id": group.group_id}
             )
-            if close_break(breaks.get(transaction_id), now=now):
-                changes.closed_break_ids.append(transaction_id)
-        changes.groups.append(group)
-    await session.flush()
+            items.append({"transaction_id": transaction_id, "group_id": group.group_id})
+            (confirmed_ids if confirmed else proposed_ids).append(transaction_id)
+            item_ids.append(transaction_id)
+    # Items before statuses: mark_grouped reads each group id from its item.
+    await insert_rows(session, _ITEMS, items)
+    await mark_grouped(session, transaction_ids=confirmed_ids, status=MATCHED)
+    await mark_grouped(session, transaction_ids=proposed_ids, status=PROPOSED)
+    closed = await close_breaks(session, transaction_ids=item_ids, now=now)
+    changes.closed_break_ids.extend(tid for tid in item_ids if tid in closed)
+    changes.groups.extend(group for group, _ in groups)
 
 
 async def tombstoned_ids(session: AsyncSession, group_ids: Sequence[str]) -> set[str]:
     """Return which of `group_ids` an operator dissolved before."""
+    await session.flush()
+    postgresql = await is_postgresql(session)
     found: set[str] = set()
-    for start in range(0, len(group_ids), 500):
+    for condition in id_batches(_GROUPS.c.group_id, group_ids, postgresql=postgresql):
         rows = await session.scalars(
-            select(MatchGroupRecord.group_id).where(
-                MatchGroupRecord.group_id.in_(group_ids[start : start + 500]),
-                MatchGroupRecord.status.in_([UNMATCHED, REJECTED]),
+            select(_GROUPS.c.group_id).where(
+                condition, _GROUPS.c.status.in_([UNMATCHED, REJECTED])
             )
         )
         found.update(rows)
@@ -194,21 +220,20 @@ async def reopen_breaks(
     now: datetime,
 ) -> None:
     """Set `records` open and open or reopen a break for each."""
-    basis = age_basis_for(definition, settings=settings)
-    existing = await load_breaks(session, [record.transaction_id for record in records])
+    ids = [record.transaction_id for record in records]
+    await mark_ungrouped(session, transaction_ids=ids, status=OPEN)
     for record in records:
-        record.status = OPEN
-        record.group_id = None
-        row = open_break(
+        set_loaded(record, {"status": OPEN, "group_id": None})
+    changes.opened_breaks.extend(
+        await open_breaks(
             session,
-            record=record,
-            existing=existing.get(record.transaction_id),
-            reason=reasons.get(record.transaction_id, BreakReason.NO_COUNTERPART),
-            basis=basis,
+            records=records,
+            existing=await load_break_values(session, ids),
+            reasons=reasons,
+            basis=age_basis_for(definition, settings=settings),
             now=now,
         )
-        changes.opened_breaks.append(break_contract(row))
-    await session.flush()
+    )
 
 
 async def _transactions(

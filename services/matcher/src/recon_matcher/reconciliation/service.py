@@ -9,8 +9,9 @@ items of the reconciliations that received new items take part.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any, Final
 
 import structlog
 from recon_common.events import (
@@ -26,13 +27,12 @@ from recon_common.events import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_matcher.breaks.records import (
-    LIVE_STATES,
-    age_basis_for,
-    break_contract,
-    load_breaks,
-    open_break,
-    reason_of,
+from recon_matcher.breaks.records import LIVE_STATES, age_basis_for, reason_of
+from recon_matcher.breaks.storage import (
+    break_from_values,
+    load_break_values,
+    open_breaks,
+    update_reasons,
 )
 from recon_matcher.changes import MatchChanges, new_run_id, publish_changes
 from recon_matcher.definitions import Definition
@@ -40,6 +40,7 @@ from recon_matcher.definitions.routing import assign
 from recon_matcher.engine import MatchResult, match_transactions
 from recon_matcher.models import FileRecord, TransactionRecord
 from recon_matcher.reconciliation import repository
+from recon_matcher.reconciliation.bulk import insert_rows, table_of
 from recon_matcher.reconciliation.groups import (
     MATCHED,
     OPEN,
@@ -51,6 +52,8 @@ from recon_matcher.settings import MatcherSettings
 
 log = structlog.get_logger(__name__)
 
+
+_TRANSACTIONS: Final = table_of(TransactionRecord)
 
 # What one chunk changed, collected for the `matches-produced` messages.
 ChunkOutcome = MatchChanges
@@ -77,8 +80,9 @@ async def apply_chunk(
     ]
     touched: dict[str, Definition] = {}
     unassigned: dict[tuple[str, str], int] = {}
+    rows: list[dict[str, Any]] = []
     for item in new_items:
-        record = _new_record(item, received_at=now)
+        row = transaction_values(item, received_at=now)
         assignments = assign(item, definitions)
         if assignments:
             if len(assignments) > 1:
@@ -88,16 +92,16 @@ async def apply_chunk(
                     chosen=assignments[0].definition.id,
                 )
             chosen = assignments[0]
-            record.reconciliation_id = chosen.definition.id
-            record.side = chosen.side.value
-            record.status = OPEN
+            row["reconciliation_id"] = chosen.definition.id
+            row["side"] = chosen.side.value
+            row["status"] = OPEN
             touched[chosen.definition.id] = chosen.definition
         else:
             key = (item.account, item.record_kind.value)
             unassigned[key] = unassigned.get(key, 0) + 1
-        session.add(record)
+        rows.append(row)
         outcome.transactions.append(item)
-    await session.flush()
+    await insert_rows(session, _TRANSACTIONS, rows)
     for (account_text, record_kind), count in unassigned.items():
         # Not matched and not a break: an operator must add a definition for it.
         log.warning(
@@ -181,23 +185,56 @@ async def match_records(
     now: datetime,
 ) -> None:
     """Match open `records`, store the groups and keep a break on every other one."""
-    by_id = {record.transaction_id: record for record in records}
     result = run_engine(definition, records)
-    formed = engine_groups(result, matched_at=now)
+    await store_result(
+        session,
+        definition=definition,
+        formed=engine_groups(result, matched_at=now),
+        break_ids=[item.transaction_id for item in result.breaks(opened_at=now)],
+        reasons=break_reasons(result),
+        records={record.transaction_id: record for record in records},
+        settings=settings,
+        changes=changes,
+        now=now,
+    )
+
+
+async def store_result(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    formed: Sequence[MatchGroup],
+    break_ids: Sequence[str],
+    reasons: dict[str, BreakReason],
+    records: Mapping[str, TransactionRecord],
+    settings: MatcherSettings,
+    changes: MatchChanges,
+    now: datetime,
+) -> None:
+    """Store one matching run: its groups, their items' statuses and the breaks.
+
+    `formed` are the engine's groups and `break_ids` the items it left unmatched.
+    A group that an operator dissolved before is not formed again, and its items
+    stay open.
+    """
     blocked = await tombstoned_ids(session, [group.group_id for group in formed])
     await store_groups(
         session,
         groups=[(group, None) for group in formed if group.group_id not in blocked],
-        records=by_id,
+        records=records,
         changes=changes,
         now=now,
     )
+    unmatched = list(break_ids)
+    for group in formed:
+        if group.group_id in blocked:
+            unmatched.extend(group.transaction_ids)
     await sync_breaks(
         session,
         definition=definition,
-        unmatched=unmatched_ids(result, formed, blocked=blocked, now=now),
-        reasons=break_reasons(result),
-        records=by_id,
+        unmatched=unmatched,
+        reasons=reasons,
+        records=records,
         settings=settings,
         changes=changes,
         now=now,
@@ -256,33 +293,36 @@ async def sync_breaks(
     definition: Definition,
     unmatched: Sequence[str],
     reasons: dict[str, BreakReason],
-    records: dict[str, TransactionRecord],
+    records: Mapping[str, TransactionRecord],
     settings: MatcherSettings,
     changes: MatchChanges,
     now: datetime,
 ) -> None:
     """Open a break for each unmatched item without one and refresh the reasons."""
-    existing = await load_breaks(session, unmatched)
-    basis = age_basis_for(definition, settings=settings)
+    existing = await load_break_values(session, unmatched)
+    to_open: list[TransactionRecord] = []
+    new_reasons: list[dict[str, Any]] = []
     for transaction_id in unmatched:
         reason = reasons.get(transaction_id, BreakReason.NO_COUNTERPART)
         row = existing.get(transaction_id)
-        if row is not None and row.state in LIVE_STATES:
-            if row.reason != reason.value:
-                row.reason = reason.value
-                row.updated_at = now
-                changes.updated_breaks.append(break_contract(row))
+        if row is not None and row["state"] in LIVE_STATES:
+            if row["reason"] != reason.value:
+                row.update(reason=reason.value, updated_at=now)
+                new_reasons.append(row)
+                changes.updated_breaks.append(break_from_values(row))
             continue
-        row = open_break(
+        to_open.append(records[transaction_id])
+    await update_reasons(session, rows=new_reasons, now=now)
+    changes.opened_breaks.extend(
+        await open_breaks(
             session,
-            record=records[transaction_id],
-            existing=row,
-            reason=reason,
-            basis=basis,
+            records=to_open,
+            existing=existing,
+            reasons=reasons,
+            basis=age_basis_for(definition, settings=settings),
             now=now,
         )
-        changes.opened_breaks.append(break_contract(row))
-    await session.flush()
+    )
 
 
 async def _record_file(session: AsyncSession, reference: FileRef) -> FileRecord:
@@ -308,20 +348,24 @@ async def _record_file(session: AsyncSession, reference: FileRef) -> FileRecord:
     return record
 
 
-def _new_record(item: Transaction, *, received_at: datetime) -> TransactionRecord:
-    return TransactionRecord(
-        transaction_id=item.transaction_id,
-        bank_id=item.bank_id,
-        file_id=item.file_id,
-        record_kind=item.record_kind.value,
-        account=item.account,
-        currency=item.currency,
-        amount=item.amount,
-        value_date=item.value_date,
-        status=UNASSIGNED,
-        body=item.model_dump_json(),
-        received_at=received_at,
-    )
+def transaction_values(item: Transaction, *, received_at: datetime) -> dict[str, Any]:
+    """Return the row of a new transaction, unassigned until a definition takes it."""
+    return {
+        "transaction_id": item.transaction_id,
+        "bank_id": item.bank_id,
+        "file_id": item.file_id,
+        "record_kind": item.record_kind.value,
+        "account": item.account,
+        "currency": item.currency,
+        "amount": item.amount,
+        "value_date": item.value_date,
+        "reconciliation_id": None,
+        "side": None,
+        "status": UNASSIGNED,
+        "group_id": None,
+        "body": item.model_dump_json(),
+        "received_at": received_at,
+    }
 
 
 def _file_ref(record: FileRecord) -> FileRef:
