@@ -10,6 +10,10 @@ from collections.abc import Sequence
 import recon_common.db.types
 import sqlalchemy as sa
 from alembic import op
+from recon_common.db.messaging_migration import (
+    create_messaging_tables,
+    drop_messaging_tables,
+)
 
 revision: str = "2026_12_04_keys"
 down_revision: str | None = None
@@ -55,48 +59,8 @@ def upgrade() -> None:
             batch_op.f("ix_bank_keys_bank_id"), ["bank_id"], unique=False
         )
 
-    op.create_table(
-        "outbox_messages",
-        sa.Column("position", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("topic", sa.String(length=200), nullable=False),
-        sa.Column("message_key", sa.String(length=200), nullable=True),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("trace_parent", sa.String(length=100), nullable=True),
-        sa.Column(
-            "created_at",
-            recon_common.db.types.UtcDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.Column(
-            "published_at",
-            recon_common.db.types.UtcDateTime(timezone=True),
-            nullable=True,
-        ),
-        sa.PrimaryKeyConstraint("position", name=op.f("pk_outbox_messages")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_messages_event_id")),
-    )
-    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_outbox_messages_published_at"),
-            ["published_at"],
-            unique=False,
-        )
+    create_messaging_tables()
 
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("consumer_group", sa.String(length=200), nullable=False),
-        sa.Column("topic", sa.String(length=200), nullable=False),
-        sa.Column(
-            "processed_at",
-            recon_common.db.types.UtcDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint(
-            "event_id", "consumer_group", name=op.f("pk_processed_events")
-        ),
-    )
     op.create_table(
         "key_grants",
         sa.Column("grant_id", sa.String(length=36), nullable=False),
@@ -135,11 +99,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_key_grants_key_id"))
 
     op.drop_table("key_grants")
-    op.drop_table("processed_events")
-    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_messages_published_at"))
 
-    op.drop_table("outbox_messages")
+    drop_messaging_tables()
     with op.batch_alter_table("bank_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bank_keys_bank_id"))
 

@@ -10,6 +10,10 @@ from collections.abc import Sequence
 import recon_common.db.types
 import sqlalchemy as sa
 from alembic import op
+from recon_common.db.messaging_migration import (
+    create_messaging_tables,
+    drop_messaging_tables,
+)
 
 revision: str = "2026_12_04_read_model"
 down_revision: str | None = None
@@ -18,48 +22,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "outbox_messages",
-        sa.Column("position", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("topic", sa.String(length=200), nullable=False),
-        sa.Column("message_key", sa.String(length=200), nullable=True),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("trace_parent", sa.String(length=100), nullable=True),
-        sa.Column(
-            "created_at",
-            recon_common.db.types.UtcDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.Column(
-            "published_at",
-            recon_common.db.types.UtcDateTime(timezone=True),
-            nullable=True,
-        ),
-        sa.PrimaryKeyConstraint("position", name=op.f("pk_outbox_messages")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_messages_event_id")),
-    )
-    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_outbox_messages_published_at"),
-            ["published_at"],
-            unique=False,
-        )
+    create_messaging_tables()
 
-    op.create_table(
-        "processed_events",
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("consumer_group", sa.String(length=200), nullable=False),
-        sa.Column("topic", sa.String(length=200), nullable=False),
-        sa.Column(
-            "processed_at",
-            recon_common.db.types.UtcDateTime(timezone=True),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint(
-            "event_id", "consumer_group", name=op.f("pk_processed_events")
-        ),
-    )
     op.create_table(
         "report_breaks",
         sa.Column("transaction_id", sa.String(length=100), nullable=False),
@@ -274,8 +238,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_report_breaks_opened_at"))
 
     op.drop_table("report_breaks")
-    op.drop_table("processed_events")
-    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_messages_published_at"))
 
-    op.drop_table("outbox_messages")
+    drop_messaging_tables()
