@@ -2,8 +2,9 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from recon_common.events import (
     Balance,
@@ -15,6 +16,39 @@ from recon_common.events import (
 from recon_common.money import AmountError, check_scale, minor_units
 
 from recon_ingest.parsers.model import ParseRejected, ParseSettings
+
+
+class CheckedFields(TypedDict):
+    """Transaction fields that a parser has already checked, in `Transaction` order."""
+
+    account: str
+    currency: str
+    amount: Decimal
+    direction: Direction
+    value_date: date
+    booking_date: date | None
+    reversal: bool
+    statement_id: str | None
+    statement_sequence: str | None
+    bank_reference: str | None
+    customer_reference: str | None
+    end_to_end_id: str | None
+    counterparty_name: str | None
+    counterparty_account: str | None
+    remittance_info: str | None
+    bank_transaction_code: str | None
+    source_location: str
+
+
+_set_attribute = object.__setattr__
+# The `model_fields_set` of every transaction that add_checked_transaction builds,
+# since CheckedFields and the five identity fields set every field. It is shared
+# because a set of 22 names takes 2.2 KB, about 1 GB for a 100 MiB MT940 file.
+# pydantic copies it before it changes it (model_copy), and the models are frozen.
+# NOTE: code that changes `model_fields_set` in place would change it for all.
+_ALL_TRANSACTION_FIELDS = set(Transaction.model_fields)
+# Scale quanta by number of minor units: 0 -> 1, 2 -> 0.01, and so on.
+_QUANTA = {units: Decimal(1).scaleb(-units) for units in range(5)}
 
 
 @dataclass
@@ -52,12 +86,49 @@ class ParseContext:
             record_kind=self.record_kind,
             **fields,
         )
+        self._keep(number, transaction)
+        return transaction
+
+    def add_checked_transaction(self, fields: CheckedFields) -> Transaction:
+        """Append a transaction built from checked fields, without pydantic validation.
+
+        Validation would only check types here, because the caller has checked the
+        amount's scale with `checked_amount` and parsed the dates, and mypy checks
+        `fields` against CheckedFields. Validation took 17 us a transaction and this
+        takes 2.4 us (timeit, best of 7 runs on a shared 2-vCPU VM).
+        """
+        number = self.transaction_count + 1
+        if number > self.settings.max_entries:
+            raise ParseRejected(
+                f"{fields['source_location']}: more than "
+                f"{self.settings.max_entries} entries (max_entries)"
+            )
+        values: dict[str, Any] = {
+            "transaction_id": f"{self.file_id}:{number}",
+            "bank_id": self.bank_id,
+            "file_id": self.file_id,
+            "source_format": self.source_format,
+            "record_kind": self.record_kind,
+            **fields,
+        }
+        # These are the four attributes that `Transaction.model_construct` sets
+        # (pydantic 2.14). model_construct itself looks up aliases field by field
+        # and was slower than validation.
+        # NOTE: this depends on pydantic's instance layout, so recheck it on upgrades.
+        transaction = Transaction.__new__(Transaction)
+        _set_attribute(transaction, "__dict__", values)
+        _set_attribute(transaction, "__pydantic_fields_set__", _ALL_TRANSACTION_FIELDS)
+        _set_attribute(transaction, "__pydantic_extra__", None)
+        _set_attribute(transaction, "__pydantic_private__", None)
+        self._keep(number, transaction)
+        return transaction
+
+    def _keep(self, number: int, transaction: Transaction) -> None:
         self.transaction_count = number
         if self.sink is None:
             self.transactions.append(transaction)
         else:
             self.sink(transaction)
-        return transaction
 
 
 def checked_amount(amount: Decimal, currency: str, *, where: str) -> Decimal:
@@ -66,6 +137,17 @@ def checked_amount(amount: Decimal, currency: str, *, where: str) -> Decimal:
     Trailing zeros beyond the minor units ("5442.09000") fit and are dropped, so every
     parser returns amounts with the currency's own number of decimals.
     """
+    try:
+        units = minor_units(currency)
+    except AmountError as error:
+        raise ParseRejected(f"{where} {error}") from None
+    # An amount written with no more decimals than the currency allows fits as it
+    # is. Only longer ones need check_scale, which accepts them if the extra
+    # decimals are zeros.
+    quantum = _QUANTA.get(units)
+    exponent = amount.as_tuple().exponent
+    if quantum is not None and isinstance(exponent, int) and exponent >= -units:
+        return amount.quantize(quantum)
     try:
         exact = check_scale(amount, currency)
         return exact.quantize(Decimal(1).scaleb(-minor_units(currency)))

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 
 _GERMAN = re.compile(r"^\d{3}\?")
-_GERMAN_SUBFIELD = re.compile(r"\?(\d{2})")
+# A `?NN` code and its value, which runs to the next `?NN` or the end. A `?` that no
+# two digits follow is part of the value.
+_GERMAN_SUBFIELD = re.compile(r"\?(\d{2})([^?]*(?:\?(?!\d{2})[^?]*)*)")
 _SEPA_KEYWORD = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT)\+")
 _SLASH_KEYS = (
     "EREF",
@@ -35,9 +37,12 @@ _SLASH_KEYS = (
     "OCMT",
 )
 _SLASH_FIELD = re.compile(r"/(" + "|".join(_SLASH_KEYS) + r")/")
+# Subfields ?20-?29 and ?60-?63 carry the purpose text, in this order.
+_PURPOSE_CODES = (*range(20, 30), *range(60, 64))
+_NO_PURPOSE = ("",) * len(_PURPOSE_CODES)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InformationDetails:
     """References and parties found in one `:86:` text."""
 
@@ -49,10 +54,11 @@ class InformationDetails:
 
 def read_details(lines: list[str]) -> InformationDetails:
     """Read references and parties from the lines of a `:86:` field."""
-    raw = "\n".join(line.rstrip() for line in lines).strip()
+    stripped = [line.rstrip() for line in lines]
+    raw = "\n".join(stripped).strip()
     if not raw:
         return InformationDetails()
-    joined = "".join(line.rstrip() for line in lines)
+    joined = "".join(stripped)
     if _GERMAN.match(joined):
         return _read_german(joined, raw)
     if _SLASH_FIELD.match(joined):
@@ -61,14 +67,16 @@ def read_details(lines: list[str]) -> InformationDetails:
 
 
 def _read_german(joined: str, raw: str) -> InformationDetails:
-    parts = _GERMAN_SUBFIELD.split(joined[3:])
-    subfields: dict[int, str] = {}
-    for code, value in zip(parts[1::2], parts[2::2], strict=True):
-        subfields[int(code)] = subfields.get(int(code), "") + value
-    purpose = "".join(
-        subfields.get(code, "") for code in [*range(20, 30), *range(60, 64)]
-    )
-    name = "".join(subfields.get(code, "") for code in (32, 33)).strip()
+    pairs = _GERMAN_SUBFIELD.findall(joined, 3)
+    subfields = {int(code): value for code, value in pairs}
+    if len(subfields) < len(pairs):
+        # A code that occurs more than once gets all its values, joined in order.
+        subfields = {}
+        for code_text, value in pairs:
+            code = int(code_text)
+            subfields[code] = subfields.get(code, "") + value
+    purpose = "".join(map(subfields.get, _PURPOSE_CODES, _NO_PURPOSE))
+    name = (subfields.get(32, "") + subfields.get(33, "")).strip()
     account = subfields.get(31, "").strip()
     return InformationDetails(
         remittance_info=raw,
@@ -79,6 +87,8 @@ def _read_german(joined: str, raw: str) -> InformationDetails:
 
 
 def _sepa_value(purpose: str, keyword: str) -> str | None:
+    if keyword + "+" not in purpose:
+        return None
     pieces = _SEPA_KEYWORD.split(purpose)
     for index in range(1, len(pieces) - 1, 2):
         if pieces[index] == keyword:

@@ -11,6 +11,7 @@ and `-å`), which are accepted as well.
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 KNOWN_TAGS = frozenset(
@@ -38,15 +39,16 @@ KNOWN_TAGS = frozenset(
     }
 )
 
-_TAG_LINE = re.compile(r"^:(\d{2}[A-Z]?|NS):")
 _ENVELOPE_LINE = re.compile(r"^(?:\{[1-5A-Z]:|ä4:)")
 _BLOCK4_START = re.compile(r"(?:\{|ä)4:")
 _MESSAGE_TYPE = re.compile(r"\{2:[IO](\d{3})")
 _FRAMING = "\x01\x03\x1a"
 _MESSAGE_END = re.compile(r"^-(?:\}|å|XXX)?(?=$|\{)")
+# First characters of the lines that may end a message or open an envelope block.
+_CONTROL_STARTS = frozenset("-{ä")
 
 
-@dataclass
+@dataclass(slots=True)
 class Field:
     """One tagged field: its tag, the line it starts on and its text lines."""
 
@@ -60,7 +62,7 @@ class Field:
         return self.lines[0]
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     """One MT message (block 4) with the type that its block 2 declares."""
 
@@ -71,14 +73,19 @@ class Message:
 
 class _Splitter:
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.closed: list[Message] = []
         self.current: Message | None = None
+        # Text lines of the current message's last field, which continuation lines
+        # extend. None while the current message has no field.
+        self.open_lines: list[str] | None = None
         self.pending_type: str | None = None
         self.in_envelope = False
 
-    def feed(self, number: int, line: str) -> None:
-        if not line.strip():
-            return
+    def finish(self) -> None:
+        self._close()
+
+    def control_line(self, number: int, line: str) -> None:
+        """Take a line that starts with "-", "{" or "ä"."""
         end = _MESSAGE_END.match(line)
         if end is not None and (self.current is not None or self.in_envelope):
             self._close()
@@ -89,11 +96,7 @@ class _Splitter:
         if _ENVELOPE_LINE.match(line):
             self._envelope(number, line)
             return
-        self._body_line(number, line)
-
-    def finish(self) -> list[Message]:
-        self._close()
-        return self.messages
+        self.body_line(number, line)
 
     def _envelope(self, number: int, line: str) -> None:
         found_type = _MESSAGE_TYPE.search(line)
@@ -108,42 +111,59 @@ class _Splitter:
         self.pending_type = None
         rest = line[start.end() :].strip()
         if rest:
-            self._body_line(number, rest)
+            self.body_line(number, rest)
 
-    def _body_line(self, number: int, line: str) -> None:
-        tag_match = _TAG_LINE.match(line)
-        open_field = self._open_field()
-        if tag_match is not None and tag_match.group(1) in KNOWN_TAGS:
-            self._start_field(number, tag_match.group(1), line[tag_match.end() :])
-        elif open_field is not None:
-            open_field.lines.append(line)
+    def body_line(self, number: int, line: str) -> None:
+        """Take a line that starts a field or continues the open one."""
+        # A tag is `:NN:`, `:NNA:` or `:NS:`, so its closing colon is at index 3
+        # or 4. Only the tags in KNOWN_TAGS start a field.
+        if line[0] == ":":
+            tag_end = line.find(":", 1, 5)
+            if tag_end > 0 and line[1:tag_end] in KNOWN_TAGS:
+                self._start_field(number, line[1:tag_end], line[tag_end + 1 :])
+                return
+        if self.open_lines is not None:
+            self.open_lines.append(line)
 
     def _start_field(self, number: int, tag: str, value: str) -> None:
         if self.current is None:
             self.current = Message(line=number, message_type=self.pending_type)
             self.pending_type = None
-        self.current.fields.append(Field(tag=tag, line=number, lines=[value]))
-
-    def _open_field(self) -> Field | None:
-        if self.current is None or not self.current.fields:
-            return None
-        return self.current.fields[-1]
+        self.open_lines = [value]
+        self.current.fields.append(Field(tag=tag, line=number, lines=self.open_lines))
 
     def _close(self) -> None:
         if self.current is not None and self.current.fields:
-            self.messages.append(self.current)
+            self.closed.append(self.current)
         self.current = None
+        self.open_lines = None
         self.in_envelope = False
 
 
-def split_messages(lines: list[str]) -> list[Message]:
-    """Split numbered MT lines into messages of fields, skipping non-SWIFT lines."""
+def split_messages(lines: list[str]) -> Iterator[Message]:
+    """Split numbered MT lines into messages of fields, skipping non-SWIFT lines.
+
+    Each message is yielded as soon as its end is read, so only one message's fields
+    are held at a time.
+    """
     splitter = _Splitter()
+    closed = splitter.closed
     for number, line in enumerate(lines, start=1):
         # Transmission framing characters (SOH, ETX, and Ctrl-Z from DOS exports)
         # surround messages in some files and are not part of any field.
-        splitter.feed(number, line.strip(_FRAMING).rstrip())
-    return splitter.finish()
+        stripped = line.strip(_FRAMING).rstrip()
+        if not stripped:
+            continue
+        if stripped[0] not in _CONTROL_STARTS:
+            splitter.body_line(number, stripped)
+            continue
+        # Only these lines end a message, so only they can close one.
+        splitter.control_line(number, stripped)
+        if closed:
+            yield from closed
+            closed.clear()
+    splitter.finish()
+    yield from closed
 
 
 def declared_message_type(lines: list[str]) -> str | None:

@@ -35,6 +35,8 @@ _COMMON_LETTERS = {
     "cp852": _CENTRAL_LETTERS,
 }
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Characters other than CR and LF at which str.splitlines() also splits.
+_OTHER_LINE_BOUNDARIES = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -66,16 +68,26 @@ def decode_text(
 
 def split_lines(text: str, *, settings: ParseSettings) -> list[str]:
     """Split `text` at CRLF, CR or LF and enforce the line length limit."""
-    lines = _LINE_BREAK.split(text)
-    if lines and lines[-1] == "":
-        lines.pop()
+    if _OTHER_LINE_BOUNDARIES.search(text) is None:
+        # Without those characters splitlines() splits exactly like the pattern and
+        # takes about a third of the time.
+        lines = text.splitlines()
+    else:
+        lines = _LINE_BREAK.split(text)
+        if lines and lines[-1] == "":
+            lines.pop()
+    if max(map(len, lines), default=0) > settings.max_line_chars:
+        _reject_long_line(lines, settings.max_line_chars)
+    return lines
+
+
+def _reject_long_line(lines: list[str], max_line_chars: int) -> None:
     for number, line in enumerate(lines, start=1):
-        if len(line) > settings.max_line_chars:
+        if len(line) > max_line_chars:
             raise ParseRejected(
                 f"line {number}: {len(line)} characters exceeds the limit of "
-                f"{settings.max_line_chars} (max_line_chars)"
+                f"{max_line_chars} (max_line_chars)"
             )
-    return lines
 
 
 def _decode_configured(data: bytes, encoding: str) -> DecodedText:
