@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -40,10 +41,12 @@ def run_service_main(
     args = parser.parse_args(argv)
 
     settings = settings_factory()
+    # A server logs to stdout; the other commands print their result there.
     configure_logging(
         service=settings.service_name,
         log_format=settings.log_format,
         level=settings.log_level,
+        stream=sys.stdout if args.command == "serve" else sys.stderr,
     )
     log = structlog.get_logger(package)
     database_url = settings.database_url.get_secret_value()
