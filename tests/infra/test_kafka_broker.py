@@ -30,6 +30,7 @@ from recon_platform.infra.kafka import (
     KafkaBrokerError,
     create_topics,
     ensure_kafka_jars,
+    new_cluster_id,
 )
 
 pytestmark = pytest.mark.kafka
@@ -372,3 +373,10 @@ def test_cli_help_lists_commands() -> None:
     assert result.returncode == 0
     assert "fetch" in result.stdout
     assert "status" in result.stdout
+
+
+def test_cluster_id_never_starts_with_dash() -> None:
+    ids = [new_cluster_id() for _ in range(5000)]
+
+    assert all(not cluster_id.startswith("-") for cluster_id in ids)
+    assert all(len(cluster_id) == 22 for cluster_id in ids)

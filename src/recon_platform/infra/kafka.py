@@ -427,7 +427,7 @@ class KafkaBroker:
     def _format_storage(self, java: str, libs_dir: Path) -> None:
         if (self.data_dir / "kraft" / "meta.properties").is_file():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = new_cluster_id()
         command = [
             java,
             *self._java_options(256),
@@ -493,6 +493,16 @@ class KafkaBroker:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def new_cluster_id() -> str:
+    """Return a random KRaft cluster id: a UUID in unpadded URL-safe base64."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        # StorageTool's argument parser reads an id that starts with "-" as an option
+        # and fails with "expected one argument", which hit 1 in 64 formats.
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 async def create_topics(
