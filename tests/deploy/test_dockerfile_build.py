@@ -203,3 +203,24 @@ def test_image_build_migrates_sqlite(built: tuple[str, Path], tmp_path: Path) ->
     _run_in_image(venv, f"recon-{service}", "migrate", env=env, cwd=tmp_path)
 
     assert database.is_file()
+
+
+def test_image_build_imports_every_module(
+    built: tuple[str, Path], tmp_path: Path
+) -> None:
+    service, venv = built
+    # Imports each module of the service, so a dependency that only the test tools
+    # pulled in fails here instead of when the image starts.
+    script = (
+        "import importlib, pkgutil\n"
+        f"import recon_{service} as package\n"
+        "prefix = package.__name__ + '.'\n"
+        "for module in pkgutil.walk_packages(package.__path__, prefix):\n"
+        "    if '.migrations' not in module.name:\n"
+        "        importlib.import_module(module.name)\n"
+        "print('imported')\n"
+    )
+
+    output = _run_in_image(venv, "python", "-c", script, env={}, cwd=tmp_path)
+
+    assert "imported" in output
