@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from recon_platform.infra.kafka import KafkaBroker
-from recon_platform.infra.postgres import create_database, drop_database, ensure_postgres
+from recon_platform.infra.postgres import (
+    create_database,
+    drop_database,
+    ensure_postgres,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = REPO_ROOT.parent / "shared" / "corpus"

@@ -165,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_up
     )
     sub.add_parser(
-        "demo", help="send the demo day through a running platform that holds no files"
+        "demo",
+        help="send the demo day through a running platform that contains no files",
     ).set_defaults(handler=cmd_demo)
     sub.add_parser(
         "status", help="show what runs and the totals; exit status 3 if nothing runs"

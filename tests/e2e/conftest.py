@@ -83,7 +83,7 @@ class Platform:
     def wait_until(
         self, condition: Callable[[], bool], *, timeout_s: float, what: str
     ) -> None:
-        """Poll `condition` every half second until it holds or time runs out."""
+        """Poll `condition` every half second until it is true or time runs out."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if condition():

@@ -13,9 +13,9 @@ A crash between 3's two commits redelivers the message, and step 2 drops it. A h
 that keeps failing is retried with backoff. After the last attempt the message goes to
 `<topic>.dlq` with the error in its headers, an audit event records it, and its offset
 is committed so the partition moves on. A rebalance can revoke a partition while one of
-its messages is being handled: that offset commit fails and is logged, the rest of the
-fetched batch of that partition is skipped, and the new owner receives the message
-again from the last committed offset, which step 2 drops.
+its messages is being handled. That offset commit then fails and is logged, and the
+rest of the fetched batch of that partition is skipped. The new owner receives the
+message again from the last committed offset, and step 2 drops it.
 """
 
 import asyncio

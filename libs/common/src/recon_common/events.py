@@ -136,7 +136,7 @@ class BreakReason(StrEnum):
 
 
 class BreakState(StrEnum):
-    """Where a break is in its handling; closed and written-off breaks are done."""
+    """The handling state of a break. Closed and written-off breaks are finished."""
 
     OPEN = "open"
     ASSIGNED = "assigned"
@@ -159,7 +159,7 @@ class MatchGroupStatus(StrEnum):
 
 
 class GroupOrigin(StrEnum):
-    """Who formed a group: a pass of the engine or an operator."""
+    """The origin of a group: a pass of the engine or an operator."""
 
     ENGINE = "engine"
     MANUAL = "manual"

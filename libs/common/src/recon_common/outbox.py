@@ -3,7 +3,7 @@
 `enqueue` adds a row in the caller's open transaction. `OutboxRelay` runs as a
 background task, publishes unpublished rows in order with `acks=all`, and then marks
 them published. If the process dies after the send but before the mark, the row is
-sent again on restart; consumers drop the duplicate by its envelope id.
+sent again on restart. Consumers drop the duplicate by its envelope id.
 """
 
 import asyncio

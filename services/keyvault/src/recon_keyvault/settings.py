@@ -59,7 +59,7 @@ class KeyvaultSettings(ServiceSettings):
     kms_grantee_principal: str = ""
     # pkcs11: path of the PKCS#11 module (SoftHSM2 here, CloudHSM in production).
     pkcs11_library: Path = DEFAULT_PKCS11_LIBRARY
-    # pkcs11: label of the token that holds the bank keys.
+    # pkcs11: label of the token that contains the bank keys.
     pkcs11_token_label: str = ""
     # pkcs11: user PIN of that token.
     pkcs11_pin: SecretStr = SecretStr(DEVELOPMENT_PKCS11_PIN)

@@ -1,4 +1,4 @@
-"""What a matching run or an operator action changed, and its `matches-produced`.
+"""Changes of a matching run or an operator action, and their `matches-produced`.
 
 Every change reaches the reporting read model through `matches-produced` messages in
 the outbox, written in the same transaction as the change. The lists of one change
@@ -55,7 +55,7 @@ def publish_changes(
     """Queue `changes` as `matches-produced` messages and return how many."""
     size = settings.chunk_size
     # Dissolved groups go first, in messages of their own: the read model skips an
-    # opened break whose item it still sees in a group, and the messages of one key
+    # opened break whose item it still finds in a group, and the messages of one key
     # are applied in order.
     dissolved = [
         changes.dissolved_group_ids[start : start + size]

@@ -67,7 +67,7 @@ class ReportingSettings(ServiceSettings):
 
     # Matcher service base URL, called for operator actions with `service_token`.
     matcher_url: str = "http://127.0.0.1:8082"
-    # Seconds to wait for the matcher's answer to one operator action.
+    # Seconds to wait for the matcher's response to one operator action.
     matcher_timeout_s: float = 30.0
 
     # Redaction: characters of an account number or IBAN left visible at the end.

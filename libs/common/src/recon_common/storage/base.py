@@ -88,7 +88,7 @@ def check_retention_change(key: str, current: Retention | None, new: Retention) 
 
 
 class ObjectStore(Protocol):
-    """What the services need from object storage."""
+    """The operations that services need from object storage."""
 
     async def put(
         self, key: str, data: bytes, *, retention: Retention | None = None

@@ -22,7 +22,7 @@ from recon_keyvault.models import KeyState
 
 
 class WrappingAlgorithm(StrEnum):
-    """How the bank wraps its key material for import, named as in AWS KMS."""
+    """The algorithm that wraps key material for import, named as in AWS KMS."""
 
     RSAES_OAEP_SHA_256 = "RSAES_OAEP_SHA_256"
     RSA_AES_KEY_WRAP_SHA_256 = "RSA_AES_KEY_WRAP_SHA_256"

@@ -1,4 +1,4 @@
-"""Which key states and material expiry allow using a key, the same for every backend.
+"""Rules for the key states and material expiry that allow using a key, per backend.
 
 `enabled` keys may be used until their imported material expires. `disabled`,
 `pending_deletion` and `pending_import` keys may not. Disabling a key is

@@ -43,7 +43,7 @@ class AssignRequest(ActionRequest):
 
 
 class CloseAction(StrEnum):
-    """How an approved request ends a break."""
+    """The way an approved request ends a break."""
 
     WRITE_OFF = "write_off"
     FORCE_CLOSE = "force_close"
@@ -78,7 +78,7 @@ class ApprovalOut(BaseModel):
 
 
 class RerunOut(BaseModel):
-    """What a re-run changed, or with `dry_run` would change."""
+    """The changes of a re-run, or with `dry_run` the changes it would make."""
 
     reconciliation_id: str
     value_date_from: date

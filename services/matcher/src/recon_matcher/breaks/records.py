@@ -1,6 +1,6 @@
 """Amount bands, age bases, reason codes and event contracts of break records.
 
-Every item that a reconciliation holds open has a break record. A group that takes
+Every item that a reconciliation keeps open has a break record. A group that takes
 the item closes the record, and a dissolved group reopens it, so the record keeps
 its first `opened_at` and its age across an unmatch. `breaks.storage` writes them.
 """

@@ -1,7 +1,7 @@
 """Forming and dissolving match groups and keeping the break records in step.
 
-A transaction's `status` is open while a break holds it, matched or proposed while a
-live group holds it, and written_off once an approved write-off or force-close ends
+A transaction's `status` is open while it has an open break, matched or proposed while
+it is in a live group, and written_off once an approved write-off or force-close ends
 it. The `match_group_items` primary key on `transaction_id` keeps one item out of
 two live groups, whatever the code above it does.
 """

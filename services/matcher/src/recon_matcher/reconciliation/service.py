@@ -55,7 +55,7 @@ log = structlog.get_logger(__name__)
 
 _TRANSACTIONS: Final = table_of(TransactionRecord)
 
-# What one chunk changed, collected for the `matches-produced` messages.
+# The changes of one chunk, collected for the `matches-produced` messages.
 ChunkOutcome = MatchChanges
 
 

@@ -7,10 +7,9 @@ Create Date: 2026-12-04 16:17:14.588262
 
 from collections.abc import Sequence
 
+import recon_common.db.types
 import sqlalchemy as sa
 from alembic import op
-
-import recon_common.db.types
 
 revision: str = "2026_12_04_matcher_actions"
 down_revision: str | None = "2026_12_04_matcher"
@@ -120,7 +119,6 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("reviewed_by", sa.String(length=200), nullable=True)
         )
-
 
 
 def downgrade() -> None:

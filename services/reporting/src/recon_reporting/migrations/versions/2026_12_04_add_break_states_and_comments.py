@@ -7,10 +7,9 @@ Create Date: 2026-12-04 16:25:49.574091
 
 from collections.abc import Sequence
 
+import recon_common.db.types
 import sqlalchemy as sa
 from alembic import op
-
-import recon_common.db.types
 
 revision: str = "2026_12_04_reporting_actions"
 down_revision: str | None = "2026_12_04_read_model"
