@@ -4,8 +4,11 @@ moto accepts some operations that AWS rejects under COMPLIANCE retention, so the
 tests also check that the store itself rejects them before it sends the change.
 """
 
+import hashlib
 import os
+import secrets
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -19,11 +22,13 @@ import httpx
 import pytest
 from aiobotocore.session import get_session
 from recon_common.storage import (
+    ObjectIntegrityError,
     ObjectNotFound,
     Retention,
     RetentionMode,
     RetentionViolation,
 )
+from recon_common.storage.base import STREAM_CHUNK_BYTES
 from recon_common.storage.s3 import LIFECYCLE_RULE_ID, S3ObjectStore
 
 REGION = "eu-west-1"
@@ -284,3 +289,65 @@ async def test_put_writes_under_bank_prefix(store: S3ObjectStore, s3: Any) -> No
     listing = await s3.list_objects_v2(Bucket=_bucket(store))
 
     assert [item["Key"] for item in listing["Contents"]] == [f"{PREFIX}/{KEY}"]
+
+
+# Three full stream chunks and part of a fourth.
+LARGE_CONTENT = secrets.token_bytes(3 * STREAM_CHUNK_BYTES + 4321)
+
+
+async def test_iter_chunks_streams_content(store: S3ObjectStore) -> None:
+    await store.put(KEY, LARGE_CONTENT)
+
+    chunks = [chunk async for chunk in store.iter_chunks(KEY)]
+
+    assert b"".join(chunks) == LARGE_CONTENT
+    assert len(chunks) >= 4
+    assert max(len(chunk) for chunk in chunks) <= STREAM_CHUNK_BYTES
+
+
+async def test_download_to_writes_private_file(
+    store: S3ObjectStore, tmp_path: Path
+) -> None:
+    await store.put(KEY, LARGE_CONTENT)
+    destination = tmp_path / "copy"
+
+    size = await store.download_to(
+        KEY, destination, sha256=hashlib.sha256(LARGE_CONTENT).hexdigest()
+    )
+
+    assert size == len(LARGE_CONTENT)
+    assert destination.read_bytes() == LARGE_CONTENT
+    assert stat.S_IMODE(destination.stat().st_mode) == 0o600
+
+
+async def test_download_to_wrong_sha256_rejected(
+    store: S3ObjectStore, tmp_path: Path
+) -> None:
+    await store.put(KEY, LARGE_CONTENT)
+
+    with pytest.raises(ObjectIntegrityError, match="SHA-256"):
+        await store.download_to(KEY, tmp_path / "copy", sha256="0" * 64)
+
+
+async def test_iter_chunks_replaced_object_rejected(
+    store: S3ObjectStore, s3: Any
+) -> None:
+    await store.put(KEY, LARGE_CONTENT)
+    stored_digest = hashlib.sha256(LARGE_CONTENT).hexdigest()
+    # Another writer replaces the object but keeps the old digest in its metadata.
+    await s3.put_object(
+        Bucket=_bucket(store),
+        Key=f"{PREFIX}/{KEY}",
+        Body=LARGE_CONTENT[:-1],
+        Metadata={"sha256": stored_digest},
+    )
+
+    with pytest.raises(ObjectIntegrityError, match="SHA-256"):
+        async for _chunk in store.iter_chunks(KEY):
+            pass
+
+
+async def test_iter_chunks_missing_object_not_found(store: S3ObjectStore) -> None:
+    with pytest.raises(ObjectNotFound):
+        async for _chunk in store.iter_chunks(KEY):
+            pass

@@ -93,6 +93,10 @@ class Ingest:
     ) -> LandedFile:
         """Land `data` as a new file, parse it with `settings` and return its row."""
         row = await self.land(filename, data)
+        return await self.parse(row, **settings)
+
+    async def parse(self, row: LandedFile, **settings: Any) -> LandedFile:
+        """Run the `file-landed` handler on a landed file and return its new row."""
         handler = make_file_landed_handler(
             settings=make_settings(**settings),
             store=self.store,

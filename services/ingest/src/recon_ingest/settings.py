@@ -67,7 +67,11 @@ class IngestSettings(ServiceSettings):
     csv_profiles_file: Path | None = None
     # Transactions per `transactions-parsed` message, which keeps messages far below
     # the broker's 1 MB default limit (about 600 bytes per transaction).
-    chunk_size: int = 500
+    chunk_size: PositiveInt = 500
+    # Folder for the decrypted copy of a file and its parsed transactions while the
+    # file is parsed, each in a private subfolder that is deleted afterwards. Unset
+    # means the system's temporary folder (`TMPDIR`, else /tmp on Linux).
+    parse_temp_path: Path | None = None
 
     # Parser limits. A file over any of them is rejected with the limit named.
     # Maximum size of a file the parser reads (bytes). Uploads up to

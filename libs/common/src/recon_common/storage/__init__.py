@@ -2,6 +2,7 @@
 
 from recon_common.storage.base import (
     ObjectInfo,
+    ObjectIntegrityError,
     ObjectNotFound,
     ObjectStore,
     Retention,
@@ -11,6 +12,7 @@ from recon_common.storage.base import (
 
 __all__ = [
     "ObjectInfo",
+    "ObjectIntegrityError",
     "ObjectNotFound",
     "ObjectStore",
     "Retention",

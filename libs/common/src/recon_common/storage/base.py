@@ -6,15 +6,22 @@ shortened or weakened. GOVERNANCE retention can be changed by the platform. The 
 are checked here, in the platform, because S3 emulators accept what AWS rejects.
 """
 
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 
-from recon_common.errors import Conflict, NotFound
+from recon_common.errors import Conflict, NotFound, ReconError
 
 # Landed files move to archive storage after this many days.
 ARCHIVE_AFTER = timedelta(days=92)
+# Plaintext bytes per chunk that `iter_chunks` yields (64 KiB).
+STREAM_CHUNK_BYTES = 64 * 1024
 
 
 class RetentionMode(StrEnum):
@@ -28,6 +35,10 @@ class ObjectNotFound(NotFound):
 
 class RetentionViolation(Conflict):
     """A write, delete or retention change that the object's retention forbids."""
+
+
+class ObjectIntegrityError(ReconError):
+    """Stored content that failed authentication or does not match its SHA-256."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,28 @@ class ObjectStore(Protocol):
         """Return the decrypted bytes stored under `key`."""
         ...
 
+    def iter_chunks(
+        self, key: str, *, sha256: str | None = None
+    ) -> AsyncIterator[bytes]:
+        """Yield the decrypted content of `key` in chunks, in flat memory.
+
+        The SHA-256 of the content is checked against `sha256`, or against the
+        digest stored with the object when `sha256` is None. A mismatch raises
+        ObjectIntegrityError after the last chunk, so a caller must not act on the
+        content before the iteration has finished.
+        """
+        ...
+
+    async def download_to(
+        self, key: str, destination: Path, *, sha256: str | None = None
+    ) -> int:
+        """Write the decrypted content of `key` to `destination` and return its size.
+
+        Raises ObjectIntegrityError as `iter_chunks` does, and leaves a partly
+        written `destination` for the caller to delete.
+        """
+        ...
+
     async def head(self, key: str) -> ObjectInfo:
         """Return the metadata of the object under `key`."""
         ...
@@ -115,3 +148,44 @@ class ObjectStore(Protocol):
     async def close(self) -> None:
         """Release clients and connections."""
         ...
+
+
+class Sha256Check:
+    """The running SHA-256 of streamed content, compared with the expected digest."""
+
+    def __init__(self, key: str, expected: str | None) -> None:
+        self._key = key
+        self._expected = expected.lower() if expected else None
+        self._digest = hashlib.sha256()
+        self.size_bytes = 0
+
+    def update(self, chunk: bytes) -> None:
+        """Add `chunk` to the digest."""
+        self._digest.update(chunk)
+        self.size_bytes += len(chunk)
+
+    def verify(self) -> None:
+        """Raise ObjectIntegrityError if an expected digest was given and differs."""
+        actual = self._digest.hexdigest()
+        if self._expected is not None and actual != self._expected:
+            raise ObjectIntegrityError(
+                f"object {self._key!r} has SHA-256 {actual}, but {self._expected} "
+                f"was expected ({self.size_bytes} bytes read); the stored object "
+                "was changed or truncated"
+            )
+
+
+async def write_chunks(chunks: AsyncIterator[bytes], destination: Path) -> int:
+    """Write `chunks` to `destination` and return the number of bytes written.
+
+    A missing `destination` is created with mode 0600, and an existing one is
+    truncated but keeps its mode, so a caller can prepare a private file first.
+    """
+    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    written = 0
+    with os.fdopen(descriptor, "wb") as stream:
+        async for chunk in chunks:
+            await asyncio.to_thread(stream.write, chunk)
+            written += len(chunk)
+        await asyncio.to_thread(stream.flush)
+    return written

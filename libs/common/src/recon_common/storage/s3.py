@@ -7,7 +7,9 @@ enforce COMPLIANCE mode the way AWS does.
 """
 
 import hashlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -16,13 +18,16 @@ from botocore.exceptions import ClientError
 
 from recon_common.storage.base import (
     ARCHIVE_AFTER,
+    STREAM_CHUNK_BYTES,
     ObjectInfo,
     ObjectNotFound,
     Retention,
     RetentionMode,
+    Sha256Check,
     check_delete,
     check_overwrite,
     check_retention_change,
+    write_chunks,
 )
 
 log = structlog.get_logger(__name__)
@@ -167,17 +172,43 @@ class S3ObjectStore:
 
     async def get(self, key: str) -> bytes:
         """Return the content of the object under `key`."""
+        answer = await self._get_object(key)
+        async with answer["Body"] as stream:
+            content: bytes = await stream.read()
+        return content
+
+    async def iter_chunks(
+        self, key: str, *, sha256: str | None = None
+    ) -> AsyncIterator[bytes]:
+        """Yield the content of `key` as it arrives, checking its SHA-256 at the end.
+
+        The digest is compared with `sha256`, or else with the `sha256` metadata
+        that `put` stores. S3 decrypts SSE-KMS objects before it sends them.
+        """
+        answer = await self._get_object(key)
+        expected = sha256 or answer.get("Metadata", {}).get("sha256") or None
+        check = Sha256Check(key, expected)
+        async with answer["Body"] as stream:
+            async for chunk in stream.iter_chunks(STREAM_CHUNK_BYTES):
+                check.update(chunk)
+                yield chunk
+        check.verify()
+
+    async def download_to(
+        self, key: str, destination: Path, *, sha256: str | None = None
+    ) -> int:
+        """Stream the object under `key` into `destination` and return its size."""
+        return await write_chunks(self.iter_chunks(key, sha256=sha256), destination)
+
+    async def _get_object(self, key: str) -> Any:
         try:
-            answer = await self._client.get_object(
+            return await self._client.get_object(
                 Bucket=self._bucket, Key=self._full_key(key)
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] in {"NoSuchKey", "404"}:
                 raise ObjectNotFound(f"object {key!r} not found") from None
             raise
-        async with answer["Body"] as stream:
-            content: bytes = await stream.read()
-        return content
 
     async def head(self, key: str) -> ObjectInfo:
         """Return the metadata of the object under `key`."""

@@ -135,6 +135,7 @@ def parse_path(
     settings: ParseSettings = _DEFAULT_SETTINGS,
     csv_profile: CsvProfile | None = None,
     source_format: str | None = None,
+    filename: str | None = None,
 ) -> ParseResult:
     """Parse a file on disk, passing transactions to `on_transactions` in batches.
 
@@ -142,7 +143,10 @@ def parse_path(
     once passed on, so memory depends on `batch_size` and the largest entry, not on
     the file size. The other formats are read whole, as `parse_file` does. The
     returned result has the statements and warnings but no transactions.
+    `filename` is the name that format detection sees, for a copy of an uploaded
+    file stored under another name; it defaults to the name of `path`.
     """
+    name = filename or path.name
     size = path.stat().st_size
     if size > settings.max_file_bytes:
         raise ParseRejected(
@@ -152,11 +156,11 @@ def parse_path(
     with path.open("rb") as stream:
         head = stream.read(_HEAD_BYTES)
     if source_format is None:
-        source_format = detect_format(head, path.name)
+        source_format = detect_format(head, name)
     if source_format not in _CAMT_FORMATS:
         result = parse_file(
             path.read_bytes(),
-            filename=path.name,
+            filename=name,
             file_id=file_id,
             bank_id=bank_id,
             settings=settings,

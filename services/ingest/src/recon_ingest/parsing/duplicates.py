@@ -13,6 +13,7 @@ same statement sent as MT950 and as its camt.053 translation is a repeat.
 """
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -127,15 +128,20 @@ def record_statements(
 def without_statements(
     result: ParseResult, repeats: list[RepeatedStatement]
 ) -> ParseResult:
-    """Return `result` without the repeated statements and their transactions."""
+    """Return `result` without the repeated statements and their transactions.
+
+    A streamed result has no transactions. Its caller leaves them out with
+    `StatementFilter`, built from the same `result` and `repeats`.
+    """
     skipped = {repeat.index for repeat in repeats}
-    groups = _transactions_by_statement(result)
+    statement_filter = StatementFilter(
+        result.statements, repeats, transaction_count=len(result.transactions)
+    )
     statements = [s for i, s in enumerate(result.statements) if i not in skipped]
     transactions = [
         transaction
-        for index, group in enumerate(groups)
-        if index not in skipped
-        for transaction in group
+        for position, transaction in enumerate(result.transactions)
+        if statement_filter.keeps(position, transaction)
     ]
     warnings = [
         f"{repeat.describe()}, so its {repeat.statement.transaction_count} "
@@ -152,37 +158,60 @@ def without_statements(
     )
 
 
-def _transactions_by_statement(result: ParseResult) -> list[list[Transaction]]:
-    """Split the transactions into one list per statement, in statement order.
+class StatementFilter:
+    """Tell whether a transaction of a file belongs to no repeated statement.
 
-    Every parser appends a statement's transactions in one run, so the statements'
-    counts partition the list. Where they do not add up, each transaction goes to
-    the first statement with its account, statement id and sequence number.
+    Every parser appends a statement's transactions in one run, so where the
+    statements' counts add up to the file's transaction count, they partition the
+    transactions by position. Where they do not add up, each transaction belongs to
+    the first statement with its account, statement id and sequence number, and a
+    transaction that matches no statement is always kept.
     """
-    counts = [statement.transaction_count for statement in result.statements]
-    if sum(counts) == len(result.transactions):
-        groups: list[list[Transaction]] = []
+
+    def __init__(
+        self,
+        statements: list[StatementInfo],
+        repeats: list[RepeatedStatement],
+        *,
+        transaction_count: int,
+    ) -> None:
+        skipped = {repeat.index for repeat in repeats}
+        counts = [statement.transaction_count for statement in statements]
+        self._by_position = sum(counts) == transaction_count
+        # Position ranges [start, end) of the skipped statements' transactions.
+        self._ranges: list[tuple[int, int]] = []
         start = 0
-        for count in counts:
-            groups.append(result.transactions[start : start + count])
+        for index, count in enumerate(counts):
+            if index in skipped:
+                self._ranges.append((start, start + count))
             start += count
-        return groups
-    by_key: dict[tuple[str, str | None, str | None], int] = {}
-    for index, statement in enumerate(result.statements):
-        key = (statement.account, statement.statement_id, statement.sequence)
-        by_key.setdefault(key, index)
-    groups = [[] for _ in result.statements]
-    orphans: list[Transaction] = []
-    for transaction in result.transactions:
+        first_by_key: dict[tuple[str, str | None, str | None], int] = {}
+        for index, statement in enumerate(statements):
+            key = (statement.account, statement.statement_id, statement.sequence)
+            first_by_key.setdefault(key, index)
+        self._skipped_keys = {
+            key for key, index in first_by_key.items() if index in skipped
+        }
+
+    def keeps(self, position: int, transaction: Transaction) -> bool:
+        """Return whether the transaction at 0-based `position` is kept."""
+        if self._by_position:
+            return not any(start <= position < end for start, end in self._ranges)
         key = (
             transaction.account,
             transaction.statement_id,
             transaction.statement_sequence,
         )
-        if key in by_key:
-            groups[by_key[key]].append(transaction)
-        else:
-            orphans.append(transaction)
-    # Transactions that belong to no statement are never skipped.
-    groups.append(orphans)
-    return groups
+        return key not in self._skipped_keys
+
+    def skipped_count(
+        self, key_counts: Mapping[tuple[str, str | None, str | None], int]
+    ) -> int:
+        """Return how many transactions `keeps` leaves out.
+
+        `key_counts` is the number of transactions per account, statement id and
+        sequence number, which the count needs where positions do not apply.
+        """
+        if self._by_position:
+            return sum(end - start for start, end in self._ranges)
+        return sum(key_counts.get(key, 0) for key in self._skipped_keys)

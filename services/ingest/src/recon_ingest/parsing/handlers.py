@@ -5,6 +5,17 @@ statements it published and the audit event are written together, so a crash lea
 either all of them or none. A file that is not in status `landed` was handled by an
 earlier delivery and is skipped.
 
+The file is parsed as a stream. It is downloaded into a private temporary folder
+(see `workspace`), with its SHA-256 checked against the one recorded at landing.
+`parse_path` then passes the transactions on in batches, and each batch is appended
+to a spool file next to the copy, so memory does not grow with the file for camt
+documents. Only when the whole file has passed every check are the chunks read back
+from the spool and added to the outbox, each flushed to the database before the next
+is built. Chunks must wait for the end of the file, because a rejection found late
+(a balance mismatch, a limit, a repeated statement) publishes no transactions, and
+because every chunk carries the chunk count and the first carries the statements.
+The outbox relay publishes the chunks only after the commit, as before.
+
 Repeats are checked twice. A file with the SHA-256 of a parsed file of the same bank
 is rejected or accepted without transactions (`INGEST_DUPLICATE_FILES`). A statement
 that another file already published rejects the file or is left out with a warning
@@ -16,8 +27,9 @@ later commit fails and the consumer's retry finds the statement.
 import asyncio
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 from recon_common.audit import record_audit
@@ -28,6 +40,7 @@ from recon_common.events import (
     FileLanded,
     FileStatus,
     RecordKind,
+    Transaction,
     TransactionsParsed,
 )
 from recon_common.outbox import enqueue
@@ -37,8 +50,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recon_ingest.landing import repository
 from recon_ingest.landing.service import file_ref
 from recon_ingest.models import LandedFile, OutboxMessage
-from recon_ingest.parsers import CsvProfile, ParseRejected, ParseResult, parse_file
+from recon_ingest.parsers import CsvProfile, ParseRejected, ParseResult, parse_path
 from recon_ingest.parsing import duplicates
+from recon_ingest.parsing.workspace import (
+    TransactionSpool,
+    create_private_file,
+    parse_workspace,
+)
 from recon_ingest.settings import DuplicateFiles, DuplicateStatements, IngestSettings
 
 log = structlog.get_logger(__name__)
@@ -84,7 +102,9 @@ async def _parse_landed_file(
         session, bank_id=row.bank_id, sha256=row.sha256, exclude_file_id=row.file_id
     )
     if duplicate is not None:
-        _handle_duplicate_file(session, row=row, earlier=duplicate, settings=settings)
+        await _handle_duplicate_file(
+            session, row=row, earlier=duplicate, settings=settings
+        )
         return
     if row.size_bytes > settings.parse_max_file_bytes:
         # Checked before the download, so an oversized file is never held in memory.
@@ -95,22 +115,61 @@ async def _parse_landed_file(
         _reject(session, row=row, settings=settings, reason=reason)
         return
 
-    data = await store.get(row.object_key)
     profile = csv_profiles.get(row.csv_profile or "ledger")
-    try:
-        result = await asyncio.to_thread(
-            parse_file,
-            data,
-            filename=row.filename,
+    async with parse_workspace(settings.parse_temp_path) as folder:
+        copy = folder / "landed"
+        await asyncio.to_thread(create_private_file, copy)
+        await store.download_to(row.object_key, copy, sha256=row.sha256)
+        spool = TransactionSpool(folder / "transactions.jsonl")
+        try:
+            result = await asyncio.to_thread(
+                _parse_to_spool,
+                copy,
+                spool,
+                row=row,
+                settings=settings,
+                profile=profile,
+            )
+        except ParseRejected as exc:
+            _reject(
+                session, row=row, settings=settings, reason=_name_setting(exc.reason)
+            )
+            return
+        await _publish_parsed(
+            session, row=row, settings=settings, result=result, spool=spool
+        )
+
+
+def _parse_to_spool(
+    path: Path,
+    spool: TransactionSpool,
+    *,
+    row: LandedFile,
+    settings: IngestSettings,
+    profile: CsvProfile | None,
+) -> ParseResult:
+    with spool:
+        return parse_path(
+            path,
             file_id=row.file_id,
             bank_id=row.bank_id,
+            on_transactions=spool.write,
+            batch_size=settings.chunk_size,
             settings=settings.parse_settings(),
             csv_profile=profile,
+            filename=row.filename,
         )
-    except ParseRejected as exc:
-        _reject(session, row=row, settings=settings, reason=_name_setting(exc.reason))
-        return
 
+
+async def _publish_parsed(
+    session: AsyncSession,
+    *,
+    row: LandedFile,
+    settings: IngestSettings,
+    result: ParseResult,
+    spool: TransactionSpool,
+) -> None:
+    """Apply the repeated-statement rule, then publish the spooled transactions."""
     repeats = await duplicates.find_repeated_statements(
         session, bank_id=row.bank_id, file_id=row.file_id, result=result
     )
@@ -120,6 +179,9 @@ async def _parse_landed_file(
             reason += f" ({len(repeats) - 1} more statements were repeats too)"
         _reject(session, row=row, settings=settings, reason=reason)
         return
+    statement_filter = duplicates.StatementFilter(
+        result.statements, repeats, transaction_count=spool.count
+    )
     if repeats:
         result = duplicates.without_statements(result, repeats)
         log.warning(
@@ -128,7 +190,19 @@ async def _parse_landed_file(
             statements=len(repeats),
             earlier_file_ids=sorted({r.earlier_file.file_id for r in repeats}),
         )
-    _accept(session, row=row, settings=settings, result=result)
+    count = spool.count - statement_filter.skipped_count(spool.key_counts)
+    chunks = spool.chunks(settings.chunk_size, keeps=statement_filter.keeps)
+    try:
+        await _accept(
+            session,
+            row=row,
+            settings=settings,
+            result=result,
+            transaction_count=count,
+            chunks=chunks,
+        )
+    finally:
+        await chunks.aclose()
     duplicates.record_statements(
         session, bank_id=row.bank_id, file_id=row.file_id, result=result
     )
@@ -141,7 +215,7 @@ def _name_setting(reason: str) -> str:
     return reason
 
 
-def _handle_duplicate_file(
+async def _handle_duplicate_file(
     session: AsyncSession,
     *,
     row: LandedFile,
@@ -164,34 +238,53 @@ def _handle_duplicate_file(
         transactions=[],
         warnings=[description],
     )
-    _accept(session, row=row, settings=settings, result=result)
+    await _accept(
+        session,
+        row=row,
+        settings=settings,
+        result=result,
+        transaction_count=0,
+        chunks=_no_chunks(),
+    )
 
 
-def _accept(
+async def _no_chunks() -> AsyncGenerator[list[Transaction], None]:
+    return
+    yield
+
+
+async def _accept(
     session: AsyncSession,
     *,
     row: LandedFile,
     settings: IngestSettings,
     result: ParseResult,
+    transaction_count: int,
+    chunks: AsyncGenerator[list[Transaction], None],
 ) -> None:
+    """Mark the file parsed and add its chunks of `chunk_size` to the outbox.
+
+    `chunks` yields exactly `transaction_count` transactions in chunks of
+    `chunk_size`. Each chunk is flushed once added, so the session keeps only weak
+    references to its rows and memory holds one chunk at a time.
+    """
     row.status = FileStatus.PARSED.value
     row.source_format = result.source_format
     row.record_kind = result.record_kind.value
     row.encoding = result.encoding
-    row.transaction_count = len(result.transactions)
+    row.transaction_count = transaction_count
     row.warnings = json.dumps(result.warnings) if result.warnings else None
     row.parsed_at = datetime.now(UTC)
 
     reference = file_ref(row)
-    size = settings.chunk_size
-    chunk_count = max(1, math.ceil(len(result.transactions) / size))
+    chunk_count = max(1, math.ceil(transaction_count / settings.chunk_size))
     for index in range(chunk_count):
         chunk = TransactionsParsed(
             file=reference,
             chunk_index=index,
             chunk_count=chunk_count,
             statements=result.statements if index == 0 else [],
-            transactions=result.transactions[index * size : (index + 1) * size],
+            transactions=await anext(chunks, []),
         )
         enqueue(
             session,
@@ -200,6 +293,12 @@ def _accept(
             topic=TOPIC_TRANSACTIONS_PARSED,
             payload=chunk,
             key=row.file_id,
+        )
+        await session.flush()
+    if await anext(chunks, None) is not None:
+        raise RuntimeError(
+            f"file {row.file_id} has more than the {transaction_count} transactions "
+            "counted while it was parsed; nothing was published"
         )
     record_audit(
         session,
@@ -212,7 +311,7 @@ def _accept(
         details={
             "filename": row.filename,
             "format": result.source_format,
-            "transactions": str(len(result.transactions)),
+            "transactions": str(transaction_count),
             "warnings": str(len(result.warnings)),
         },
     )
@@ -220,7 +319,7 @@ def _accept(
         "parse.file.parsed",
         file_id=row.file_id,
         format=result.source_format,
-        transactions=len(result.transactions),
+        transactions=transaction_count,
         chunks=chunk_count,
     )
 
