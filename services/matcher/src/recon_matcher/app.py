@@ -1,31 +1,46 @@
-"""FastAPI application of the matcher service."""
+"""FastAPI application of the matcher service.
 
-from collections.abc import AsyncIterator
+Reconciliation definitions live in the database as versions (`definitions.store`).
+At start-up the definitions file seeds the store (`definitions.seeding`). Each
+`transactions-parsed` chunk is matched with the versions active when it is
+processed. Before each `/v1` request outside `/v1/definitions`, a middleware stores
+the active definitions in `app.state.definitions`, where the routes read them.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from recon_common.db import session_scope
 from recon_common.errors import install_error_handler
-from recon_common.events import TOPIC_TRANSACTIONS_PARSED
+from recon_common.events import TOPIC_TRANSACTIONS_PARSED, Envelope, TransactionsParsed
 from recon_common.runtime import ServiceRuntime, health_router
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.actions.endpoints import router as actions_router
 from recon_matcher.definitions import Definition, load_definitions
+from recon_matcher.definitions.active import ActiveDefinitions
+from recon_matcher.definitions.endpoints import router as definitions_router
+from recon_matcher.definitions.seeding import seed_definitions
+from recon_matcher.definitions.store import ConcurrentSave
 from recon_matcher.models import OutboxMessage, ProcessedEvent
 from recon_matcher.reconciliation.endpoints import router as reconciliations_router
-from recon_matcher.reconciliation.handlers import make_transactions_parsed_handler
+from recon_matcher.reconciliation.service import apply_chunk
 from recon_matcher.settings import MatcherSettings
 
 log = structlog.get_logger(__name__)
 
+ChunkHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
 
 def read_definitions(settings: MatcherSettings) -> list[Definition]:
-    """Load the definitions file; a missing file means no reconciliations yet."""
+    """Load the definitions file, or return none when the file is missing."""
     if not settings.definitions_file.exists():
         log.warning(
             "matcher.definitions.missing",
             path=str(settings.definitions_file),
-            hint="transactions are stored but not matched until definitions exist",
+            hint="only definitions saved through /v1/definitions are matched",
         )
         return []
     definitions = load_definitions(settings.definitions_file)
@@ -33,26 +48,86 @@ def read_definitions(settings: MatcherSettings) -> list[Definition]:
     return definitions
 
 
-def create_app(settings: MatcherSettings) -> FastAPI:
-    """Build the matcher service application."""
+async def seed_store(
+    runtime: ServiceRuntime,
+    *,
+    definitions: list[Definition],
+    settings: MatcherSettings,
+) -> None:
+    """Save the file's new or changed definitions, retrying once on a clash.
+
+    A clash means that another replica seeded the same id at the same moment, and
+    the retry then finds that replica's version.
+    """
+    for attempt in (1, 2):
+        try:
+            async with session_scope(runtime.sessions) as session:
+                await seed_definitions(
+                    session,
+                    definitions=definitions,
+                    path=str(settings.definitions_file),
+                    settings=settings,
+                )
+            return
+        except ConcurrentSave:
+            if attempt == 2:
+                raise
+            log.warning("matcher.definitions.seed_retry", attempt=attempt)
+
+
+def make_chunk_handler(
+    *, settings: MatcherSettings, active: ActiveDefinitions
+) -> ChunkHandler:
+    """Return the handler that matches each chunk with the active definitions."""
+
+    async def handle(session: AsyncSession, envelope: Envelope) -> None:
+        chunk = envelope.payload(TransactionsParsed)
+        # Read in the consumer's transaction, so a redelivered chunk reads again.
+        # NOTE: match groups do not record the version yet; `active.load` returns it.
+        definitions = await active.definitions(session)
+        await apply_chunk(
+            session, chunk=chunk, definitions=definitions, settings=settings
+        )
+
+    return handle
+
+
+def create_app(settings: MatcherSettings, *, start_kafka: bool = True) -> FastAPI:
+    """Build the matcher service application.
+
+    With `start_kafka` false the lifespan still seeds the store but starts no
+    consumer, producer or relay, so events stay in the outbox table.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        definitions = read_definitions(settings)
+        from_file = read_definitions(settings)
         runtime = ServiceRuntime(
             settings=settings,
             outbox_model=OutboxMessage,
             processed_model=ProcessedEvent,
         )
+        active = ActiveDefinitions()
+        handler = make_chunk_handler(settings=settings, active=active)
         runtime.add_consumer(
-            topics=[TOPIC_TRANSACTIONS_PARSED],
-            group_id="matcher",
-            handler=make_transactions_parsed_handler(
-                settings=settings, definitions=definitions
-            ),
+            topics=[TOPIC_TRANSACTIONS_PARSED], group_id="matcher", handler=handler
         )
         app.state.runtime = runtime
-        app.state.definitions = definitions
+        app.state.active_definitions = active
+        app.state.chunk_handler = handler
+        try:
+            await seed_store(runtime, definitions=from_file, settings=settings)
+            async with session_scope(runtime.sessions) as session:
+                app.state.definitions = await active.definitions(session)
+        except BaseException:
+            await runtime.engine.dispose()
+            raise
+        if not start_kafka:
+            try:
+                yield
+            finally:
+                await runtime.engine.dispose()
+            return
         await runtime.start()
         try:
             yield
@@ -62,7 +137,28 @@ def create_app(settings: MatcherSettings) -> FastAPI:
     app = FastAPI(title="Matcher", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     install_error_handler(app)
+
+    @app.middleware("http")
+    async def refresh_definitions(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # The operator actions and the reconciliation list read the definitions
+        # from app.state. Without a lifespan (as in some tests) nothing refreshes.
+        active: ActiveDefinitions | None = getattr(
+            app.state, "active_definitions", None
+        )
+        path = request.url.path
+        if (
+            active is not None
+            and path.startswith("/v1/")
+            and not path.startswith("/v1/definitions")
+        ):
+            async with session_scope(app.state.runtime.sessions) as session:
+                app.state.definitions = await active.definitions(session)
+        return await call_next(request)
+
     app.include_router(health_router(lambda: app.state.runtime))
     app.include_router(reconciliations_router)
     app.include_router(actions_router)
+    app.include_router(definitions_router)
     return app

@@ -14,7 +14,8 @@ class MatcherSettings(ServiceSettings):
     service_name: str = "matcher"
     http_port: int = 8082
     database_url: SecretStr = SecretStr("sqlite+aiosqlite:///./matcher.db")
-    # YAML file with the reconciliation definitions (see docs/matching.md).
+    # YAML file of reconciliation definitions that seeds the definition store at
+    # start-up. The store keeps the versions, and /v1/definitions edits them.
     definitions_file: Path = Path("./reconciliations.yaml")
     # Items per `matches-produced` message list, far below the broker's 1 MB limit.
     chunk_size: int = 500

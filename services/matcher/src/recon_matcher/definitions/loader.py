@@ -1,12 +1,16 @@
 """Load reconciliation definitions from YAML with errors that name the key and fix.
 
 A file contains either one definition or a mapping with a `definitions` list. Numbers
-with a decimal point are read as `Decimal` from their text, so `5.10` stays 5.10.
+with a decimal point are read as `Decimal` from their text, so `5.10` stays 5.10. The
+definitions API takes one definition as YAML or JSON, read the same way.
 """
 
-from decimal import Decimal
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -14,9 +18,31 @@ from pydantic_core import ErrorDetails
 
 from recon_matcher.definitions.models import Definition
 
+# The maximum number of problems that one error lists. Its message counts them all.
+MAX_PROBLEMS: Final = 50
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionProblem:
+    """One invalid value: its key path in the definition and what to change."""
+
+    path: str
+    message: str
+
 
 class DefinitionError(ValueError):
-    """A definition file that cannot be read or is invalid."""
+    """A definition file or document that cannot be read or is invalid.
+
+    `problems` lists each invalid value with its key path, for example
+    `passes[2].amount_tolerance`. An error that concerns the whole document has one
+    problem with an empty path.
+    """
+
+    def __init__(
+        self, message: str, *, problems: Sequence[DefinitionProblem] = ()
+    ) -> None:
+        super().__init__(message)
+        self.problems = list(problems) or [DefinitionProblem(path="", message=message)]
 
 
 class _DecimalLoader(yaml.SafeLoader):
@@ -29,7 +55,15 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
             None, None, "expected a number", node.start_mark
         )
     text = str(loader.construct_scalar(node))
-    return Decimal(text.replace("_", ""))
+    try:
+        value = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise yaml.constructor.ConstructorError(
+            None, None, f"expected a finite number, found {text}", node.start_mark
+        )
+    return value
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -84,9 +118,13 @@ def _load_yaml(text: str, *, source: str) -> Any:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        fix = (
+            ""
+            if isinstance(error, yaml.constructor.ConstructorError)
+            else "; fix the indentation or quoting there"
+        )
         raise DefinitionError(
-            f"{source}: invalid YAML at {where}: {error.problem}; "
-            "fix the indentation or quoting there"
+            f"{source}: invalid YAML at {where}: {error.problem}{fix}"
         ) from None
     except yaml.YAMLError as error:
         raise DefinitionError(f"{source}: invalid YAML: {error}") from None
@@ -111,18 +149,34 @@ def _definition_items(document: Any, *, source: str) -> list[Any]:
 
 def _describe(error: ValidationError, *, source: str, items: list[Any]) -> str:
     lines = [f"{source}: {error.error_count()} invalid value(s) in definitions"]
-    for detail in error.errors(include_url=False):
-        lines.append("  " + _describe_one(detail, source=source, items=items))
+    for problem in _problems(error, items=items):
+        lines.append(f"  {source}: {problem.path}: {problem.message}")
     return "\n".join(lines)
 
 
-def _describe_one(detail: ErrorDetails, *, source: str, items: list[Any]) -> str:
+def _problems(error: ValidationError, *, items: list[Any]) -> list[DefinitionProblem]:
+    details = error.errors(include_url=False)
+    return [_problem(detail, items=items) for detail in details[:MAX_PROBLEMS]]
+
+
+def _problem(detail: ErrorDetails, *, items: list[Any]) -> DefinitionProblem:
     location = list(detail["loc"])
-    key = _key_path(location, items)
-    message = detail["msg"].removeprefix("Value error, ")
+    message = _message(detail)
     fix = _FIX_BY_ERROR_TYPE.get(detail["type"])
     suffix = f"; {fix}" if fix and fix not in message else ""
-    return f"{source}: {key}: {message}{suffix}"
+    return DefinitionProblem(path=_key_path(location, items), message=message + suffix)
+
+
+def _message(detail: ErrorDetails) -> str:
+    context = detail.get("ctx") or {}
+    found = detail.get("input")
+    if (
+        detail["type"] == "greater_than_equal"
+        and str(context.get("ge")) == "0"
+        and isinstance(found, int | Decimal)
+    ):
+        return f"must not be negative, found {found}"
+    return detail["msg"].removeprefix("Value error, ")
 
 
 def _key_path(location: list[int | str], items: list[Any]) -> str:
@@ -156,6 +210,54 @@ def _check_unique_ids(definitions: list[Definition], *, source: str) -> None:
                 "give each definition its own id"
             )
         seen.add(definition.id)
+
+
+def parse_definition(
+    text: str, *, source: str = "<request>", media_type: str = "yaml"
+) -> Definition:
+    """Parse one definition from `text`, which is YAML, or JSON if `media_type` is json.
+
+    Key paths in the problems of a `DefinitionError` start inside the definition,
+    for example `passes[2].amount_tolerance`.
+    """
+    if media_type == "json":
+        document = _load_json(text, source=source)
+    else:
+        document = _load_yaml(text, source=source)
+    if not isinstance(document, dict):
+        raise DefinitionError(
+            f"{source}: expected one definition as a mapping of keys to values, "
+            f"found {type(document).__name__}"
+        )
+    try:
+        return Definition.model_validate(document)
+    except ValidationError as error:
+        problems = _problems(error, items=[document])
+        lines = [f"{source}: {error.error_count()} invalid value(s) in the definition"]
+        lines.extend(f"  {problem.path}: {problem.message}" for problem in problems)
+        raise DefinitionError("\n".join(lines), problems=problems) from None
+
+
+def _load_json(text: str, *, source: str) -> Any:
+    try:
+        return json.loads(
+            text, parse_float=Decimal, parse_constant=_rejecter(source=source)
+        )
+    except json.JSONDecodeError as error:
+        raise DefinitionError(
+            f"{source}: invalid JSON at line {error.lineno}, column {error.colno}: "
+            f"{error.msg}"
+        ) from None
+
+
+def _rejecter(*, source: str) -> Callable[[str], Any]:
+    def reject(name: str) -> Any:
+        raise DefinitionError(
+            f"{source}: invalid JSON: {name} is not a finite number; write a number "
+            "such as 5.00"
+        )
+
+    return reject
 
 
 def dump_definition(definition: BaseModel) -> dict[str, Any]:

@@ -392,7 +392,8 @@ class AmountSign(StrEnum):
 class Definition(DefinitionModel):
     """One reconciliation: two sides, account pairs and the ordered passes."""
 
-    id: str = Field(min_length=1)
+    # 100 is the length of the `reconciliation_id` columns that store the id.
+    id: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1)
     bank_id: str = Field(min_length=1)
     side_a: SideFilter

@@ -1,0 +1,78 @@
+"""API models of the stored definitions."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DefinitionSummaryOut(BaseModel):
+    """One stored definition id with its active and newest version."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    definition_id: str
+    active_version: int
+    latest_version: int
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str
+
+
+class VersionSummaryOut(BaseModel):
+    """One saved version without its body."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    definition_id: str
+    version: int
+    active: bool = False
+    origin: str
+    saved_by: str
+    saved_at: datetime
+    note: str | None
+
+
+class VersionOut(VersionSummaryOut):
+    """One saved version: the validated definition and the text as it was sent."""
+
+    definition: dict[str, Any]
+    source: str
+    source_format: str
+
+
+class ActivationOut(BaseModel):
+    """One switch of the active version."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    definition_id: str
+    activation_number: int
+    version: int
+    previous_version: int | None
+    activated_by: str
+    activated_at: datetime
+    note: str | None
+
+
+class ActivateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ValidationOut(BaseModel):
+    """The result of a dry check: the definition as it would be stored."""
+
+    valid: bool
+    definition_id: str
+    definition: dict[str, Any]
+
+
+class DiffOut(BaseModel):
+    """A unified diff between two versions, each written as YAML."""
+
+    definition_id: str
+    from_version: int
+    to_version: int
+    diff: str
