@@ -11,7 +11,7 @@ from recon_audit.journal.schemas import ChainVerification, JournalEntryOut, Jour
 
 router = APIRouter(prefix="/v1/journal", tags=["journal"])
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 @router.get("")

@@ -12,7 +12,7 @@ from recon_ingest.landing.schemas import LandedFileOut, LandedFilePage
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 class FileNotFound(NotFound):

@@ -59,7 +59,7 @@ router = APIRouter(
     responses=error_responses(InvalidServiceToken, ActionForbidden),
 )
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _definitions(request: Request) -> list[Definition]:

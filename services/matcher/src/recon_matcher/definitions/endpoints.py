@@ -70,7 +70,7 @@ router = APIRouter(
     responses=error_responses(InvalidServiceToken, ActionForbidden),
 )
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _settings(request: Request) -> MatcherSettings:

@@ -11,7 +11,7 @@ from recon_matcher.reconciliation.schemas import ReconciliationOut
 
 router = APIRouter(prefix="/v1/reconciliations", tags=["reconciliations"])
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 @router.get("")
