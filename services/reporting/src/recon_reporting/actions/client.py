@@ -34,6 +34,36 @@ async def call_matcher(
     params: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     """POST to the matcher as `user` and return its status and JSON body."""
+    status, payload = await _request(
+        settings, method="POST", user=user, path=path, body=body or {}, params=params
+    )
+    log.info("reporting.matcher.action", path=path, user=user.username, status=status)
+    return status, payload
+
+
+async def fetch_from_matcher(
+    settings: ReportingSettings,
+    *,
+    user: User,
+    path: str,
+    params: dict[str, str] | None = None,
+) -> Any:
+    """GET a resource of the matcher as `user` and return its JSON body."""
+    _, payload = await _request(
+        settings, method="GET", user=user, path=path, body=None, params=params
+    )
+    return payload
+
+
+async def _request(
+    settings: ReportingSettings,
+    *,
+    method: str,
+    user: User,
+    path: str,
+    body: dict[str, Any] | None,
+    params: dict[str, str] | None,
+) -> tuple[int, Any]:
     headers = {
         "Authorization": f"Bearer {settings.service_token.get_secret_value()}",
         "X-Acting-User": user.username,
@@ -43,8 +73,8 @@ async def call_matcher(
         async with httpx.AsyncClient(
             base_url=settings.matcher_url, timeout=settings.matcher_timeout_s
         ) as http:
-            response = await http.post(
-                path, json=body or {}, params=params, headers=headers
+            response = await http.request(
+                method, path, json=body, params=params, headers=headers
             )
     except httpx.HTTPError as exc:
         log.warning("reporting.matcher.call_failed", path=path, error=str(exc))
@@ -52,7 +82,10 @@ async def call_matcher(
             f"the matcher at {settings.matcher_url} did not respond "
             f"({type(exc).__name__}); try again, or check REPORTING_MATCHER_URL"
         ) from None
-    payload = response.json()
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = response.text
     if response.status_code >= 400:
         error = (
             payload.get("error", "MatcherError") if isinstance(payload, dict) else ""
@@ -61,10 +94,4 @@ async def call_matcher(
             payload.get("detail", payload) if isinstance(payload, dict) else payload
         )
         raise MatcherRejected(response.status_code, error, detail)
-    log.info(
-        "reporting.matcher.action",
-        path=path,
-        user=user.username,
-        status=response.status_code,
-    )
     return response.status_code, payload

@@ -2,11 +2,9 @@
 
 Each route checks the user's role and forwards the request to the matcher, which
 applies it, audits it and publishes the change. The read model shows the change
-once it has consumed the matcher's `matches-produced` message.
+once it has consumed the matcher's `matches-produced` message. The web pages offer
+the same actions as forms (see `pages.forms`).
 """
-
-# TODO: add forms on the break and reconciliation pages that post to these routes;
-# until then operators act through the API only.
 
 from typing import Any, Final
 

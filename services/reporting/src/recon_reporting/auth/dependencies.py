@@ -3,16 +3,17 @@
 A request is authenticated by, in this order: the session cookie of the web pages, an
 `Authorization: Bearer` token from `POST /api/v1/auth/token`, or HTTP Basic
 credentials. A cookie or token is accepted only while its `auth_sessions` row is
-active. Failed Basic logins are audited and throttled like form logins. Successful
-ones are not audited, because every API call made with Basic credentials would
-otherwise add a `login` event.
+active. A state-changing API request that a cookie authenticates must also pass the
+CSRF checks of `auth.csrf`. Failed Basic logins are audited and throttled like form
+logins. Successful ones are not audited, because every API call made with Basic
+credentials would otherwise add a `login` event.
 """
 
 import base64
 import binascii
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Final
 from urllib.parse import quote
 
 from fastapi import Depends, Request
@@ -21,6 +22,7 @@ from recon_common.errors import Unauthorized
 
 from recon_reporting.access.middleware import CLIENT_ADDRESS_KEY
 from recon_reporting.access.redaction import AccountMasker
+from recon_reporting.auth.csrf import CSRF_HEADER, SAFE_METHODS, check_csrf
 from recon_reporting.auth.service import authenticate
 from recon_reporting.auth.sessions import SessionKind, find_active_session
 from recon_reporting.auth.tokens import SESSION_COOKIE, TokenSigner
@@ -161,10 +163,16 @@ async def basic_user(request: Request, header: str) -> User | None:
 
 
 async def require_api_user(request: Request) -> User:
-    """Return the authenticated user of an API request, or raise 401."""
-    user = await session_user(request)
-    if user is not None:
-        return user
+    """Return the authenticated user of an API request, or raise 401 or 403."""
+    active = await browser_session(request)
+    if active is not None:
+        if request.method not in SAFE_METHODS:
+            check_csrf(
+                request,
+                session_id=active.session_id,
+                submitted=request.headers.get(CSRF_HEADER),
+            )
+        return active.user
     token = bearer_token(request)
     if token is not None:
         active = await bearer_session(request, token)
@@ -183,15 +191,21 @@ async def require_api_user(request: Request) -> User:
     return user
 
 
+# Name of the request state attribute that stores the page request's `ActiveSession`.
+PAGE_SESSION_KEY: Final = "browser_session"
+
+
 async def require_page_user(request: Request) -> User:
     """Return the user of a page request, or redirect to the login page."""
-    user = await session_user(request)
-    if user is None:
+    active = await browser_session(request)
+    if active is None:
         target = request.url.path
         if request.url.query:
             target += "?" + request.url.query
         raise LoginRequired(f"/login?next={quote(target)}")
-    return user
+    # The page templates derive the session's CSRF token from it.
+    setattr(request.state, PAGE_SESSION_KEY, active)
+    return active.user
 
 
 def api_masker(

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from recon_common.errors import Forbidden, Unauthorized, error_responses
 from recon_common.settings import Environment
 
+from recon_reporting.auth.csrf import CsrfRejected, reject_foreign_site
 from recon_reporting.auth.dependencies import (
     ApiUser,
     bearer_session,
@@ -93,7 +94,12 @@ async def login_page(
     return _render_login(request, next_path=target, error=None, status_code=200)
 
 
-@router.post("/login", response_class=HTMLResponse, include_in_schema=False)
+@router.post(
+    "/login",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    responses=error_responses(CsrfRejected),
+)
 async def login(
     request: Request,
     runtime: RuntimeDep,
@@ -103,6 +109,7 @@ async def login(
     next_path: Annotated[str, Form(alias="next")] = "/",
 ) -> Response:
     """Check the credentials, start a session and go to the requested page."""
+    reject_foreign_site(request)
     store: UserStore = request.app.state.users
     address = client_address(request)
     try:
@@ -160,11 +167,14 @@ def _retry_sentence(exc: LoginThrottled) -> str:
     )
 
 
-@router.post("/logout", include_in_schema=False)
+@router.post(
+    "/logout", include_in_schema=False, responses=error_responses(CsrfRejected)
+)
 async def logout(
     request: Request, runtime: RuntimeDep, settings: SettingsDep
 ) -> Response:
     """End the session and return to the login page."""
+    reject_foreign_site(request)
     active = await browser_session(request)
     if active is not None:
         await sign_out(

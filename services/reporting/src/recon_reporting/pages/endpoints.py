@@ -2,7 +2,9 @@
 
 The pages read the same repositories and services as the REST API, so a page and
 its API route always show the same numbers. Filter forms submit empty fields as
-empty strings, which the pages treat as "no filter".
+empty strings, which the pages treat as "no filter". The forms through which
+operators act, and the match group and approvals pages, are in the modules whose
+routers this router includes.
 """
 
 from datetime import date
@@ -23,6 +25,8 @@ from recon_reporting.files import repository as files_repository
 from recon_reporting.matches import repository as matches_repository
 from recon_reporting.matches import service as matches_service
 from recon_reporting.models import TransactionStatus
+from recon_reporting.pages import approval_pages, break_forms, group_pages
+from recon_reporting.pages.rendering import render_page
 from recon_reporting.reconciliations import repository as reconciliations_repository
 from recon_reporting.reconciliations import service as reconciliations_service
 from recon_reporting.transactions import repository as transactions_repository
@@ -30,6 +34,9 @@ from recon_reporting.transactions.schemas import TransactionFilters
 from recon_reporting.transactions.service import transaction_out
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
+router.include_router(break_forms.router)
+router.include_router(group_pages.router)
+router.include_router(approval_pages.router)
 
 PAGE_SIZE = 50
 
@@ -90,10 +97,7 @@ def _pages(
 
 
 def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, context
-    )
-    return response
+    return render_page(request, template, context)
 
 
 @router.get("/")
