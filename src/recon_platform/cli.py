@@ -66,7 +66,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    landed = httpx.get(f"{stack.url('ingest')}/v1/files?limit=1", timeout=10.0)
+    landed = httpx.get(
+        f"{stack.url('ingest')}/v1/files?limit=1",
+        headers=stack.service_headers(),
+        timeout=10.0,
+    )
+    if landed.status_code != 200:
+        print(
+            f"error: listing the landed files failed with HTTP {landed.status_code}: "
+            f"{landed.text[:300]}",
+            file=sys.stderr,
+        )
+        return 1
     total = landed.json()["total"]
     if total:
         print(

@@ -195,7 +195,12 @@ def wait_for_results(
     expected_files = len(day.all_files)
     last_line = ""
     while time.monotonic() < deadline:
-        files_page = httpx.get(f"{stack.url('ingest')}/v1/files?limit=500", timeout=5.0)
+        files_page = httpx.get(
+            f"{stack.url('ingest')}/v1/files?limit=500",
+            headers=stack.service_headers(),
+            timeout=5.0,
+        )
+        files_page.raise_for_status()
         landed = files_page.json()["files"]
         done = [item for item in landed if item["status"] in {"parsed", "rejected"}]
         summary = fetch_summary(stack)

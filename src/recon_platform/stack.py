@@ -15,11 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from recon_keyvault.settings import DEVELOPMENT_SERVICE_TOKEN
 
 from recon_platform.infra.kafka import KafkaBroker
 from recon_platform.infra.processes import port_is_free, process_is_alive
 
 BANK_ID = "demo-bank"
+# The service token of every local service. Ingest, matcher and audit require it on
+# their APIs, and every service sends it when it calls another. It is the settings'
+# development default, because the key broker in development accepts that value from
+# any service it has no token for.
+SERVICE_TOKEN = DEVELOPMENT_SERVICE_TOKEN
 # Start order: the key broker first (ingest needs it to encrypt), reporting last.
 # Stop order is the reverse.
 SERVICE_ORDER = ("keyvault", "audit", "ingest", "matcher", "reporting")
@@ -91,6 +97,10 @@ class LocalStack:
         """Return the HTTP base URL of a service."""
         return f"http://127.0.0.1:{self.ports.of(service)}"
 
+    def service_headers(self) -> dict[str, str]:
+        """Return the headers that authenticate a call to a service's internal API."""
+        return {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+
     def service_dir(self, service: str) -> Path:
         """Return the folder that contains a service's database and files."""
         return self.data_dir / service
@@ -110,6 +120,7 @@ class LocalStack:
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.ports.of(service)),
             "KEYVAULT_URL": self.url("keyvault"),
+            "SERVICE_TOKEN": SERVICE_TOKEN,
             "LOG_FORMAT": "json",
         }
         if service == "ingest":

@@ -23,6 +23,15 @@ class QuotaExceeded(ReconError):
     status_code = 429
 
 
+class RetryLater(ReconError):
+    status_code = 503
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers that tell the client when to retry."""
+        return {"Retry-After": "30"}
+
+
 def _app() -> FastAPI:
     app = FastAPI()
     install_error_handler(app)
@@ -58,6 +67,11 @@ def _app() -> FastAPI:
     async def unauthorized() -> dict[str, str]:
         """Raise Unauthorized."""
         raise Unauthorized("session expired")
+
+    @app.get("/retry")
+    async def retry() -> dict[str, str]:
+        """Raise an error that carries response headers."""
+        raise RetryLater("busy")
 
     return app
 
@@ -128,3 +142,11 @@ def test_error_responses_maps_status_codes() -> None:
 
     assert set(responses) == {404, 409, 403}
     assert responses[409]["model"] is ErrorBody
+
+
+async def test_error_handler_sends_error_headers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/retry")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "30"
+    assert response.json() == {"error": "RetryLater", "detail": "busy"}

@@ -73,9 +73,10 @@ class Platform:
         )
 
     def get(self, service: str, path: str, **options: Any) -> Any:
-        """GET a JSON resource of a service and return the decoded body."""
+        """GET a JSON resource of a service with the service token, and decode it."""
+        headers = self.stack.service_headers() | options.pop("headers", {})
         response = httpx.get(
-            f"{self.stack.url(service)}{path}", timeout=10.0, **options
+            f"{self.stack.url(service)}{path}", headers=headers, timeout=10.0, **options
         )
         response.raise_for_status()
         return response.json()

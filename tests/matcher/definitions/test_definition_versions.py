@@ -103,9 +103,10 @@ async def test_activation_updates_app_definitions(
 ) -> None:
     await _save_tolerance(client, service_token)
 
-    await client.get("/v1/reconciliations")
+    response = await client.get("/v1/reconciliations", headers=headers(service_token))
 
     (definition,) = app.state.definitions
+    assert response.status_code == 200
     assert [step.name for step in definition.passes] == ["reference", "amount"]
 
 

@@ -21,6 +21,11 @@ class ReconError(Exception):
         self.message = message
         self.detail = detail if detail is not None else message
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers of the error, such as WWW-Authenticate on a 401."""
+        return {}
+
 
 class NotFound(ReconError):
     status_code = 404
@@ -61,7 +66,9 @@ async def _handle_recon_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ReconError)  # noqa: S101 - registered for ReconError only
     body = ErrorBody(error=type(exc).__name__, detail=exc.detail)
     return JSONResponse(
-        status_code=exc.status_code, content=body.model_dump(mode="json")
+        status_code=exc.status_code,
+        content=body.model_dump(mode="json"),
+        headers=exc.headers or None,
     )
 
 

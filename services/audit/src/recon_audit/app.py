@@ -37,6 +37,7 @@ def create_app(settings: AuditSettings) -> FastAPI:
             await runtime.stop()
 
     app = FastAPI(title="Audit journal", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
     install_error_handler(app)
     app.include_router(health_router(lambda: app.state.runtime))
     app.include_router(journal_router)

@@ -112,6 +112,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             await store.close()
 
     app = FastAPI(title="Ingest", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
     install_error_handler(app)
     app.include_router(health_router(lambda: app.state.runtime))
     app.include_router(files_router)

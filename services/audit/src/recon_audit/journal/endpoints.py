@@ -3,13 +3,20 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from recon_common.errors import error_responses
+from recon_common.service_auth import InvalidServiceToken, require_service_token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_audit.dependencies import get_session
 from recon_audit.journal import repository, service
 from recon_audit.journal.schemas import ChainVerification, JournalEntryOut, JournalPage
 
-router = APIRouter(prefix="/v1/journal", tags=["journal"])
+router = APIRouter(
+    prefix="/v1/journal",
+    tags=["journal"],
+    dependencies=[Depends(require_service_token)],
+    responses=error_responses(InvalidServiceToken),
+)
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 

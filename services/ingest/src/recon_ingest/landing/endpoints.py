@@ -4,13 +4,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from recon_common.errors import NotFound, error_responses
+from recon_common.service_auth import InvalidServiceToken, require_service_token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_ingest.dependencies import get_session
 from recon_ingest.landing import repository
 from recon_ingest.landing.schemas import LandedFileOut, LandedFilePage
 
-router = APIRouter(prefix="/v1/files", tags=["files"])
+router = APIRouter(
+    prefix="/v1/files",
+    tags=["files"],
+    dependencies=[Depends(require_service_token)],
+    responses=error_responses(InvalidServiceToken),
+)
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 

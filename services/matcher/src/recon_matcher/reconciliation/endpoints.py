@@ -3,13 +3,20 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from recon_common.errors import error_responses
+from recon_common.service_auth import InvalidServiceToken, require_service_token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.dependencies import get_session
 from recon_matcher.reconciliation import repository
 from recon_matcher.reconciliation.schemas import ReconciliationOut
 
-router = APIRouter(prefix="/v1/reconciliations", tags=["reconciliations"])
+router = APIRouter(
+    prefix="/v1/reconciliations",
+    tags=["reconciliations"],
+    dependencies=[Depends(require_service_token)],
+    responses=error_responses(InvalidServiceToken),
+)
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
