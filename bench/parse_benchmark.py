@@ -2,14 +2,16 @@
 
 Generates seeded MT940 and camt.053 files with realistic entries (SEPA references,
 counterparty names and IBANs, remittance text), then parses each one in its own
-subprocess and reports MB/s, transactions/s and the subprocess's peak RSS. The same
-MT940 file is also parsed by the `mt-940` package from PyPI, for comparison. A
-second series parses camt.053 files of growing size with `parse_path`, to show
-whether peak memory stays flat.
+subprocess and reports MB/s, transactions/s, the subprocess's CPU time and its peak
+RSS. The same MT940 file is also parsed by the `mt-940` package from PyPI, for
+comparison. A second series parses camt.053 files of growing size with
+`parse_path`, to show whether peak memory stays flat.
 
 Run from the repository root:
 
     .venv/bin/python bench/parse_benchmark.py --output bench-results.json
+
+`--mt940-only` runs just the MT940 pair, back to back on the same file.
 
 This is a benchmark, not a test: it takes minutes and writes large temporary files.
 """
@@ -75,9 +77,14 @@ class Measurement:
     parser: str
     input_mb: float
     seconds: float
+    # Process CPU time (user and system) of the parse. On a machine that other jobs
+    # share, it varies less between runs than the wall-clock `seconds`.
+    cpu_seconds: float
     transactions: int
     peak_rss_mb: float
     baseline_rss_mb: float
+    # The 1-minute load average just before the subprocess started.
+    load_average: float
 
     @property
     def mb_per_s(self) -> float:
@@ -253,6 +260,7 @@ def run_one(parser: str, path: Path) -> dict[str, Any]:
     settings = ParseSettings(max_file_bytes=2**40, max_entries=10**9)
     baseline = _peak_rss_mb()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     if parser == "mt940-package":
         count = len(mt940.parse(path.read_bytes(), encoding="ascii"))
     elif parser == "camt-path":
@@ -279,8 +287,10 @@ def run_one(parser: str, path: Path) -> dict[str, Any]:
         )
         count = len(result.transactions)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "transactions": count,
         "peak_rss_mb": _peak_rss_mb(),
         "baseline_rss_mb": baseline,
@@ -289,6 +299,7 @@ def run_one(parser: str, path: Path) -> dict[str, Any]:
 
 def measure(parser: str, path: Path) -> Measurement:
     """Run `parser` on `path` in a fresh subprocess and return its measurement."""
+    load_average = os.getloadavg()[0]
     # The command is this interpreter running this script on a generated file.
     completed = subprocess.run(  # noqa: S603
         [sys.executable, __file__, "--run-one", parser, str(path)],
@@ -302,7 +313,12 @@ def measure(parser: str, path: Path) -> Measurement:
             f"{completed.stderr[-4000:]}"
         )
     values = json.loads(completed.stdout.strip().splitlines()[-1])
-    return Measurement(parser=parser, input_mb=path.stat().st_size / MIB, **values)
+    return Measurement(
+        parser=parser,
+        input_mb=path.stat().st_size / MIB,
+        load_average=load_average,
+        **values,
+    )
 
 
 def machine() -> dict[str, str]:
@@ -327,16 +343,26 @@ def machine() -> dict[str, str]:
 
 def _report(out: TextIO, rows: list[Measurement]) -> None:
     out.write(
-        f"{'parser':<14} {'input MiB':>9} {'seconds':>8} {'MiB/s':>7} "
-        f"{'transactions':>12} {'tx/s':>9} {'peak RSS MiB':>12} {'base MiB':>8}\n"
+        f"{'parser':<14} {'input MiB':>9} {'seconds':>8} {'CPU s':>8} {'MiB/s':>7} "
+        f"{'transactions':>12} {'tx/s':>9} {'peak RSS MiB':>12} {'base MiB':>8} "
+        f"{'load':>5}\n"
     )
     for row in rows:
         out.write(
             f"{row.parser:<14} {row.input_mb:>9.1f} {row.seconds:>8.2f} "
-            f"{row.mb_per_s:>7.2f} {row.transactions:>12} "
+            f"{row.cpu_seconds:>8.2f} {row.mb_per_s:>7.2f} {row.transactions:>12} "
             f"{row.transactions_per_s:>9.0f} {row.peak_rss_mb:>12.1f} "
-            f"{row.baseline_rss_mb:>8.1f}\n"
+            f"{row.baseline_rss_mb:>8.1f} {row.load_average:>5.2f}\n"
         )
+    out.flush()
+
+
+def _report_ratio(out: TextIO, ours: Measurement, package: Measurement) -> None:
+    out.write(
+        f"mt940 against mt940-package: {ours.mb_per_s / package.mb_per_s:.2f} times "
+        f"the throughput, {package.cpu_seconds / ours.cpu_seconds:.2f} times by CPU "
+        "time\n"
+    )
     out.flush()
 
 
@@ -360,10 +386,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=args.work_dir) as folder:
         work = Path(folder)
         mt940_path = _generate("mt940", work, args.size_mb, args.seed)
-        rows.append(measure("mt940", mt940_path))
-        if not args.skip_mt940_package:
-            rows.append(measure("mt940-package", mt940_path))
+        for _ in range(args.mt940_pairs):
+            rows.append(measure("mt940", mt940_path))
+            if not args.skip_mt940_package:
+                package = measure("mt940-package", mt940_path)
+                rows.append(package)
+                _report_ratio(sys.stderr, rows[-2], package)
         mt940_path.unlink()
+        if args.mt940_only:
+            _report(sys.stdout, rows)
+            return _results(rows, memory_rows)
         camt_path = _generate("camt.053", work, args.size_mb, args.seed)
         rows.append(measure("camt-bytes", camt_path))
         rows.append(measure("camt-path", camt_path))
@@ -376,6 +408,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 memory_rows.append(measure("camt-bytes", path))
             path.unlink()
         _report(sys.stdout, memory_rows)
+    return _results(rows, memory_rows)
+
+
+def _results(rows: list[Measurement], memory_rows: list[Measurement]) -> dict[str, Any]:
     return {
         "machine": machine(),
         "command": " ".join(sys.argv),
@@ -428,6 +464,18 @@ def _parser() -> argparse.ArgumentParser:
         "--skip-mt940-package",
         action="store_true",
         help="do not run the mt-940 package on the MT940 input",
+    )
+    parser.add_argument(
+        "--mt940-pairs",
+        type=int,
+        default=1,
+        help="number of back-to-back runs of both MT940 parsers on the same file "
+        "(default 1)",
+    )
+    parser.add_argument(
+        "--mt940-only",
+        action="store_true",
+        help="run only the MT940 throughput pair, without the camt.053 runs",
     )
     parser.add_argument(
         "--output", type=Path, default=None, help="write the results as JSON here"

@@ -1,6 +1,7 @@
 """Parse the values of MT940, MT942 and MT950 fields: dates, balances and `:61:`."""
 
 import re
+import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,16 +24,30 @@ _MMDD = re.compile(r"\d{4}")
 # read as "R" plus "C".
 _TWO_LETTER_MARKS = frozenset({"RC", "RD", "EC", "ED"})
 _AMOUNT_CHARACTERS = "0123456789,."
-# The usual `:61:` layout up to the type code, in one pattern: value date, optional
-# entry date, mark, optional funds code, amount and type code. A line that does not
+# The usual `:61:` layout in one pattern: value date and optional entry date, mark,
+# optional funds code, amount and type code, then, if the line ends with them, a
+# customer reference and a bank reference without whitespace. A line that does not
 # match takes the step-by-step path, which finds the first wrong part to report. The
 # amount must end where the step-by-step path ends it, at the first character that
-# is not a digit, comma or period.
+# is not a digit, comma or period. Other reference layouts leave the reference
+# groups empty and go to `_split_references`.
 _USUAL_LINE = re.compile(
-    r"(?P<value>\d{6})(?P<entry>\d{4})?(?P<mark>RC|RD|EC|ED|C|D)[A-Z]?"
+    r"(?P<dates>\d{6}(?:\d{4})?)(?P<mark>RC|RD|EC|ED|C|D)[A-Z]?"
     r"(?P<amount>[0-9]+(?:,[0-9]*)?)(?![0-9,.])\s*(?P<code>[A-Z][A-Z0-9 ]{3})"
+    r"(?:(?P<customer>[^\s/]+)//(?P<bank>\S*)\Z)?"
 )
 _NO_REFERENCE = "NONREF"
+# Direction and reversal flag of each mark. A reversal of a credit (RC) takes money
+# out of the account and a reversal of a debit (RD) puts it back. EC and ED are the
+# expected entries of MT942.
+_MARKS = {
+    "C": (Direction.CREDIT, False),
+    "EC": (Direction.CREDIT, False),
+    "D": (Direction.DEBIT, False),
+    "ED": (Direction.DEBIT, False),
+    "RC": (Direction.DEBIT, True),
+    "RD": (Direction.CREDIT, True),
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,9 @@ class MtBalance:
     on: date
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, because a frozen dataclass takes several times as long to build and
+# there is one per entry.
+@dataclass(slots=True)
 class StatementLine:
     """The parsed `:61:` field."""
 
@@ -52,11 +69,17 @@ class StatementLine:
     entry_date: date | None
     direction: Direction
     reversal: bool
+    # The amount as written, so with as many decimals as the field has.
     amount: Decimal
+    # Number of decimals written after the comma, or None when the amount took the
+    # step-by-step path.
+    amount_decimals: int | None
     type_code: str
     customer_reference: str | None
     bank_reference: str | None
-    supplementary: list[str]
+    # Supplementary details after the bank reference and on the following lines,
+    # joined by newlines.
+    supplementary: str
 
 
 def parse_yymmdd(text: str, *, where: str, label: str) -> date:
@@ -127,26 +150,70 @@ def parse_balance(text: str, *, where: str) -> MtBalance:
     return MtBalance(amount=amount, currency=found.group("currency"), on=on)
 
 
-def parse_statement_line(lines: list[str], *, where: str) -> StatementLine:
-    """Parse a `:61:` field and its supplementary detail lines."""
+def parse_statement_line(lines: list[str], *, line: int) -> StatementLine:
+    """Parse a `:61:` field that starts on `line` and its supplementary lines."""
     usual = _USUAL_LINE.match(lines[0])
     if usual is None:
-        return _parse_unusual_line(lines, where=where)
-    value_date = parse_yymmdd(usual["value"], where=where, label="value date")
-    entry_date = None
-    if usual["entry"] is not None:
-        entry_date = nearest_entry_date(usual["entry"], value_date, where=where)
-    # The pattern admits only amounts that parse_mt_amount accepts.
-    amount = Decimal(usual["amount"].replace(",", ".").rstrip("."))
-    return _statement_line(
-        lines,
-        value_date=value_date,
-        entry_date=entry_date,
-        mark=usual["mark"],
+        return _parse_unusual_line(lines, where=f"line {line}: :61:")
+    dates, mark, amount_text, type_code = usual.group("dates", "mark", "amount", "code")
+    parsed_dates = _cached_dates(dates)
+    if parsed_dates is None:
+        parsed_dates = _parse_dates(dates, where=f"line {line}: :61:")
+    comma = amount_text.find(",")
+    if comma < 0:
+        amount = Decimal(amount_text)
+        decimals = 0
+    else:
+        # The pattern admits only amounts that parse_mt_amount accepts.
+        amount = Decimal(amount_text.replace(",", ".").rstrip("."))
+        decimals = len(amount_text) - comma - 1
+    direction, reversal = _MARKS[mark]
+    customer, bank = usual.group("customer", "bank")
+    if bank is None:
+        customer, bank, supplementary = _split_references(lines[0][usual.end() :])
+    else:
+        # What `_split_references` returns for references without whitespace.
+        if customer == _NO_REFERENCE:
+            customer = None
+        bank = bank or None
+        supplementary = []
+    if len(lines) > 1:
+        supplementary.extend(text.strip() for text in lines[1:])
+    return StatementLine(
+        value_date=parsed_dates[0],
+        entry_date=parsed_dates[1],
+        direction=direction,
+        reversal=reversal,
         amount=amount,
-        type_code=usual["code"],
-        references=lines[0][usual.end() :],
+        amount_decimals=decimals,
+        # Type codes repeat, so one string each is kept for all entries.
+        type_code=sys.intern(type_code.strip()),
+        customer_reference=customer,
+        bank_reference=bank,
+        supplementary="\n".join(supplementary),
     )
+
+
+@lru_cache(maxsize=4096)
+def _cached_dates(text: str) -> tuple[date, date | None] | None:
+    """Return the value date and optional entry date of YYMMDD[MMDD], or None."""
+    value_date = _cached_yymmdd(text[:6])
+    if value_date is None:
+        return None
+    if len(text) == 6:
+        return value_date, None
+    entry_date = _cached_nearest_date(text[6:], value_date)
+    if entry_date is None:
+        return None
+    return value_date, entry_date
+
+
+def _parse_dates(text: str, *, where: str) -> tuple[date, date | None]:
+    """Parse YYMMDD[MMDD] step by step, raising for the first invalid date."""
+    value_date = parse_yymmdd(text[:6], where=where, label="value date")
+    if len(text) == 6:
+        return value_date, None
+    return value_date, nearest_entry_date(text[6:], value_date, where=where)
 
 
 def _parse_unusual_line(lines: list[str], *, where: str) -> StatementLine:
@@ -177,56 +244,22 @@ def _parse_unusual_line(lines: list[str], *, where: str) -> StatementLine:
     code = _TYPE_CODE.match(rest)
     if code is None:
         raise ParseRejected(f"{where} transaction type code missing after the amount")
-    return _statement_line(
-        lines,
-        value_date=value_date,
-        entry_date=entry_date,
-        mark=mark,
-        amount=amount,
-        type_code=code.group("code"),
-        references=rest[code.end() :],
-    )
-
-
-def _statement_line(
-    lines: list[str],
-    *,
-    value_date: date,
-    entry_date: date | None,
-    mark: str,
-    amount: Decimal,
-    type_code: str,
-    references: str,
-) -> StatementLine:
-    customer, bank, supplementary = _split_references(references)
+    customer, bank, supplementary = _split_references(rest[code.end() :])
     if len(lines) > 1:
         supplementary.extend(line.strip() for line in lines[1:])
-    direction, reversal = _direction(mark)
+    direction, reversal = _MARKS[mark]
     return StatementLine(
         value_date=value_date,
         entry_date=entry_date,
         direction=direction,
         reversal=reversal,
         amount=amount,
-        type_code=type_code.strip(),
+        amount_decimals=None,
+        type_code=code.group("code").strip(),
         customer_reference=customer,
         bank_reference=bank,
-        supplementary=supplementary,
+        supplementary="\n".join(supplementary),
     )
-
-
-def _direction(mark: str) -> tuple[Direction, bool]:
-    # A reversal of a credit (RC) takes money out of the account and a reversal of a
-    # debit (RD) puts it back; EC and ED are the expected entries of MT942.
-    match mark:
-        case "C" | "EC":
-            return Direction.CREDIT, False
-        case "D" | "ED":
-            return Direction.DEBIT, False
-        case "RC":
-            return Direction.DEBIT, True
-        case _:
-            return Direction.CREDIT, True
 
 
 def _split_references(text: str) -> tuple[str | None, str | None, list[str]]:

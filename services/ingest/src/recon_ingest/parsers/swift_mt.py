@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from recon_common.events import Balance, Direction
+from recon_common.money import AmountError, minor_units
 
 from recon_ingest.parsers.context import (
     CheckedFields,
@@ -53,14 +54,19 @@ _SINGLE_LINE_TAGS = frozenset(
         "90D",
     }
 )
+# Tags after which an `:86:` belongs to the last entry.
+_ENTRY_TAGS = frozenset({"61", "86"})
 _TOTAL = re.compile(r"^(?P<count>\d+)(?P<currency>[A-Z]{3})(?P<amount>[\d,]+)$")
+# Quanta by number of minor units (0 -> 1, 2 -> 0.01), as checked_amount uses them.
+_QUANTA = {units: Decimal(1).scaleb(-units) for units in range(5)}
 
 
 @dataclass(slots=True)
 class _Entry:
     line: int
     parsed: StatementLine
-    information: list[str] = field(default_factory=list)
+    # Lines of the `:86:` fields that follow the `:61:`, None while there are none.
+    information: list[str] | None = None
 
 
 @dataclass(slots=True)
@@ -111,26 +117,33 @@ def _cyclic_collector_paused() -> Iterator[None]:
 
 def _split_statements(message: Message) -> list[_Statement]:
     statements: list[_Statement] = []
+    statement: _Statement | None = None
     for item in message.fields:
-        if item.tag == "20":
-            statements.append(_Statement(line=item.line, reference=item.first.strip()))
+        tag = item.tag
+        if statement is not None:
+            # Most fields are `:61:` and `:86:`, so they skip `_apply`.
+            if tag == "86":
+                _attach_information(statement, item.lines)
+                continue
+            if tag == "61" and not statement.closed:
+                parsed = parse_statement_line(item.lines, line=item.line)
+                statement.entries.append(_Entry(item.line, parsed))
+                statement.last_tag = "61"
+                continue
+        if tag == "20":
+            statement = _Statement(line=item.line, reference=item.first.strip())
+            statements.append(statement)
             continue
-        if not statements:
+        if statement is None:
             raise ParseRejected(
-                f"line {item.line}: field :{item.tag}: comes before the :20: "
+                f"line {item.line}: field :{tag}: comes before the :20: "
                 "reference that starts a statement"
             )
-        _apply(statements[-1], item)
+        _apply(statement, item)
     return statements
 
 
 def _apply(statement: _Statement, item: Field) -> None:
-    if item.tag == "86":
-        # About half of all fields are `:86:`, and they need neither the location
-        # text nor the one-line check.
-        _attach_information(statement, item)
-        statement.last_tag = "86"
-        return
     where = f"line {item.line}: :{item.tag}:"
     if item.tag in _SINGLE_LINE_TAGS:
         _reject_continuation(item, where)
@@ -148,10 +161,9 @@ def _apply(statement: _Statement, item: Field) -> None:
             statement.available = (item, _single_balance(item, where))
             statement.closed = True
         case "61":
-            if statement.closed:
-                raise ParseRejected(f"{where} entry after the closing balance")
-            parsed = parse_statement_line(item.lines, where=where)
-            statement.entries.append(_Entry(line=item.line, parsed=parsed))
+            # `_split_statements` parses `:61:` while the statement is open, so this
+            # one follows the closing balance.
+            raise ParseRejected(f"{where} entry after the closing balance")
         case "34F":
             found = _FLOOR_LIMIT.match(item.first)
             if found is not None and statement.floor_currency is None:
@@ -166,10 +178,15 @@ def _apply(statement: _Statement, item: Field) -> None:
         statement.last_tag = item.tag
 
 
-def _attach_information(statement: _Statement, item: Field) -> None:
-    attached = statement.last_tag in {"61", "86"} and not statement.closed
-    if statement.entries and attached:
-        statement.entries[-1].information.extend(item.lines)
+def _attach_information(statement: _Statement, lines: list[str]) -> None:
+    statement_open = not statement.closed
+    if statement.entries and statement.last_tag in _ENTRY_TAGS and statement_open:
+        entry = statement.entries[-1]
+        if entry.information is None:
+            entry.information = lines
+        else:
+            entry.information = entry.information + lines
+    statement.last_tag = "86"
 
 
 def _account(text: str) -> str:
@@ -230,14 +247,9 @@ def _finish(statement: _Statement, *, context: ParseContext) -> None:
         raise ParseRejected(f"line {statement.line}: statement has no :25: account")
     currency = _currency(statement)
     location = f"line {statement.line}"
-    for entry in statement.entries:
-        _add_transaction(
-            statement,
-            entry,
-            account=statement.account,
-            currency=currency,
-            context=context,
-        )
+    _add_transactions(
+        statement, account=statement.account, currency=currency, context=context
+    )
     info = check_statement(
         StatementTotals(
             account=statement.account,
@@ -257,43 +269,63 @@ def _finish(statement: _Statement, *, context: ParseContext) -> None:
     context.statements.append(info)
 
 
-def _add_transaction(
-    statement: _Statement,
-    entry: _Entry,
-    *,
-    account: str,
-    currency: str,
-    context: ParseContext,
+def _amount_scale(currency: str) -> tuple[int, Decimal] | None:
+    """Return the minor units and the quantum of `currency`, or None.
+
+    None means that `checked_amount` has to check every amount, because the currency
+    is invalid or has more than four minor units.
+    """
+    try:
+        units = minor_units(currency)
+    except AmountError:
+        return None
+    quantum = _QUANTA.get(units)
+    return None if quantum is None else (units, quantum)
+
+
+def _add_transactions(
+    statement: _Statement, *, account: str, currency: str, context: ParseContext
 ) -> None:
-    parsed = entry.parsed
-    details = read_details(entry.information)
-    supplementary = "\n".join(parsed.supplementary)
-    information = details.remittance_info or ""
-    if supplementary and information:
-        remittance = f"{supplementary}\n{information}"
-    else:
-        remittance = supplementary or information
-    location = f"line {entry.line}"
-    fields: CheckedFields = {
-        "account": account,
-        "currency": currency,
-        "amount": checked_amount(parsed.amount, currency, where=f"{location}: :61:"),
-        "direction": parsed.direction,
-        "value_date": parsed.value_date,
-        "booking_date": parsed.entry_date,
-        "reversal": parsed.reversal,
-        "statement_id": statement.reference,
-        "statement_sequence": statement.sequence,
-        "bank_reference": parsed.bank_reference,
-        "customer_reference": parsed.customer_reference,
-        "end_to_end_id": details.end_to_end_id,
-        "counterparty_name": details.counterparty_name,
-        "counterparty_account": details.counterparty_account,
-        "remittance_info": remittance or None,
-        "bank_transaction_code": parsed.type_code,
-        "source_location": location,
-    }
-    context.add_checked_transaction(fields)
+    """Add a transaction for each entry of the statement."""
+    scale = _amount_scale(currency)
+    for entry in statement.entries:
+        parsed = entry.parsed
+        details = read_details(entry.information or [])
+        supplementary = parsed.supplementary
+        information = details.remittance_info or ""
+        if supplementary and information:
+            remittance = f"{supplementary}\n{information}"
+        else:
+            remittance = supplementary or information
+        location = f"line {entry.line}"
+        decimals = parsed.amount_decimals
+        if scale is not None and decimals is not None and decimals <= scale[0]:
+            # The amount fits the currency's minor units as written, which is the
+            # case where checked_amount only quantizes it.
+            amount = parsed.amount.quantize(scale[1])
+        else:
+            where = f"{location}: :61:"
+            amount = checked_amount(parsed.amount, currency, where=where)
+        fields: CheckedFields = {
+            "account": account,
+            "currency": currency,
+            "amount": amount,
+            "direction": parsed.direction,
+            "value_date": parsed.value_date,
+            "booking_date": parsed.entry_date,
+            "reversal": parsed.reversal,
+            "statement_id": statement.reference,
+            "statement_sequence": statement.sequence,
+            "bank_reference": parsed.bank_reference,
+            "customer_reference": parsed.customer_reference,
+            "end_to_end_id": details.end_to_end_id,
+            "counterparty_name": details.counterparty_name,
+            "counterparty_account": details.counterparty_account,
+            "remittance_info": remittance or None,
+            "bank_transaction_code": parsed.type_code,
+            "source_location": location,
+        }
+        context.add_checked_transaction(fields)
 
 
 def _check_totals(statement: _Statement, *, context: ParseContext) -> list[str]:
