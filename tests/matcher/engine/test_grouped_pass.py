@@ -238,3 +238,43 @@ def test_subset_pairs_found_beyond_cap() -> None:
     result = match_transactions(definition(step), side_a, side_b)
 
     assert _groups(result) == {(("s1",), ("y1", "y2"))}
+
+
+def test_subset_three_items_below_max_four() -> None:
+    spec = definition(tolerance(grouping="one_to_many", max_group_size=4))
+    side_a = [item("s1", "100.00")]
+    side_b = [ledger("l1", "50.00"), ledger("l2", "30.00"), ledger("l3", "20.00")]
+
+    result = match_transactions(spec, side_a, side_b)
+
+    assert _groups(result) == {(("s1",), ("l1", "l2", "l3"))}
+
+
+def test_subset_four_items_last_within_tolerance() -> None:
+    step = tolerance(grouping="one_to_many", max_group_size=4, amount_tolerance="0.50")
+    side_a = [item("s1", "100.00")]
+    side_b = [
+        ledger("l1", "40.00"),
+        ledger("l2", "30.00"),
+        ledger("l3", "20.00"),
+        ledger("l4", "10.30"),
+        ledger("l5", "11.00"),
+    ]
+
+    result = match_transactions(definition(step), side_a, side_b)
+
+    group = _only(result)
+    assert group.side_b_ids == ("l1", "l2", "l3", "l4")
+    assert group.amount_difference == Decimal("-0.30")
+
+
+def test_subset_three_items_last_below_bucket() -> None:
+    step = tolerance(grouping="one_to_many", max_group_size=3, amount_tolerance="0.50")
+    side_a = [item("s1", "-100.00")]
+    side_b = [ledger("l1", "-60.00"), ledger("l2", "-30.00"), ledger("l3", "-9.55")]
+
+    result = match_transactions(definition(step), side_a, side_b)
+
+    group = _only(result)
+    assert group.side_b_ids == ("l1", "l2", "l3")
+    assert group.amount_difference == Decimal("-0.45")

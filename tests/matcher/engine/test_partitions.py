@@ -1,6 +1,9 @@
 """Partitioned runs: passes per group of accounts give the same groups."""
 
+from pathlib import Path
+
 import polars as pl
+import pytest
 from engine_factories import definition, exact, item, ledger, tolerance
 from recon_common.events import RecordKind, Transaction
 from recon_matcher.definitions import (
@@ -10,7 +13,17 @@ from recon_matcher.definitions import (
     SideFilter,
     TolerancePass,
 )
-from recon_matcher.engine import MatchResult, run_passes, transactions_to_frame
+from recon_matcher.engine import (
+    FrameError,
+    MatchResult,
+    combine_results,
+    match_partitions,
+    plan_partitions,
+    run_passes,
+    scan_partitions,
+    split_frames,
+    transactions_to_frame,
+)
 
 PAIRS = [("NL91ABNA0417164300", "100200"), ("DE89370400440532013000", "100300")]
 
@@ -58,3 +71,90 @@ def test_partition_skipped_without_account_field() -> None:
 
     assert _group_set(parted) == _group_set(whole)
     assert ("s00",) in {group[0] for group in _group_set(whole)}
+
+
+def test_scan_partitions_same_groups(tmp_path: Path) -> None:
+    spec, side_a, side_b = _spec_and_frames(exact(), tolerance(amount_tolerance="1"))
+    side_a.write_parquet(tmp_path / "a.parquet")
+    side_b.write_parquet(tmp_path / "b.parquet")
+    scanned_a = pl.scan_parquet(tmp_path / "a.parquet")
+    scanned_b = pl.scan_parquet(tmp_path / "b.parquet")
+
+    parts = scan_partitions(spec, scanned_a, scanned_b, partition_rows=10)
+    results = list(match_partitions(spec, parts))
+    parted = combine_results(spec, results)
+    whole = run_passes(spec, side_a, side_b)
+
+    assert len(results) == 2
+    assert _group_set(parted) == _group_set(whole)
+    assert parted.break_reasons() == whole.break_reasons()
+
+
+def test_plan_partitions_keeps_pairs_together() -> None:
+    spec, side_a, side_b = _spec_and_frames(exact())
+
+    plans = plan_partitions(
+        spec,
+        side_a.group_by("account").len(),
+        side_b.group_by("account").len(),
+        partition_rows=1,
+    )
+
+    found = {(tuple(plan.accounts_a), tuple(plan.accounts_b)) for plan in plans}
+    assert found == {((a,), (b,)) for a, b in PAIRS}
+
+
+def test_match_partitions_ordinals_unique() -> None:
+    spec, side_a, side_b = _spec_and_frames(tolerance(amount_tolerance="1"))
+    parts = split_frames(spec, side_a, side_b, partition_rows=10)
+
+    parted = combine_results(spec, match_partitions(spec, parts))
+
+    ordinals = parted.groups.get_column("a_ordinals").explode()
+    assert ordinals.n_unique() == ordinals.len()
+    assert ordinals.len() == 12
+
+
+def test_split_frames_null_account_first() -> None:
+    spec, side_a, side_b = _spec_and_frames(exact())
+    orphan = transactions_to_frame([item("s-none", "5.00")]).with_columns(
+        account=pl.lit(None, dtype=pl.String)
+    )
+
+    parts = list(
+        split_frames(spec, pl.concat([side_a, orphan]), side_b, partition_rows=10)
+    )
+
+    first_ids = parts[0][0].get_column("transaction_id").to_list()
+    assert "s-none" in first_ids
+    assert sum(part_a.height for part_a, _ in parts) == side_a.height + 1
+
+
+def test_partitioned_run_duplicate_ids_rejected() -> None:
+    spec, side_a, side_b = _spec_and_frames(exact())
+    repeated = pl.concat([side_a, side_a.head(1)])
+
+    with pytest.raises(FrameError, match="more than once"):
+        run_passes(spec, repeated, side_b, partition_rows=10)
+
+
+def test_combine_results_no_partitions() -> None:
+    spec, side_a, side_b = _spec_and_frames(exact())
+
+    combined = combine_results(spec, [])
+
+    assert combined.groups.height == 0
+    assert combined.unmatched_a.height == 0
+    assert combined.reasons.height == 0
+
+
+def test_unmatched_sorted_by_transaction_id() -> None:
+    spec, side_a, side_b = _spec_and_frames(exact())
+    reversed_a = side_a.reverse()
+
+    whole = run_passes(spec, reversed_a, side_b)
+    parted = run_passes(spec, reversed_a, side_b, partition_rows=10)
+
+    expected = sorted(side_a.get_column("transaction_id").to_list())
+    assert whole.unmatched_a.get_column("transaction_id").to_list() == expected
+    assert parted.unmatched_a.get_column("transaction_id").to_list() == expected

@@ -11,7 +11,7 @@ DAY_ONE = date(2024, 3, 10)
 def test_thresholds_split_confirmed_and_proposed() -> None:
     step = tolerance(
         amount_tolerance="1.00",
-        thresholds={"min_score": "0.6", "auto_confirm": "0.9"},
+        thresholds={"min_score": "0.8", "auto_confirm": "0.95"},
     )
     spec = definition(step)
     side_a = [item("s1", "100.00"), item("s2", "500.00"), item("s3", "900.00")]
@@ -25,13 +25,13 @@ def test_thresholds_split_confirmed_and_proposed() -> None:
 
 
 def test_thresholds_proposed_score_value() -> None:
-    step = tolerance(amount_tolerance="1.00", thresholds={"auto_confirm": "0.9"})
+    step = tolerance(amount_tolerance="1.00", thresholds={"auto_confirm": "0.95"})
     spec = definition(step)
 
     result = match_transactions(spec, [item("s1", "10.00")], [ledger("l1", "10.40")])
 
     group = result.group_records()[0]
-    assert str(group.score) == "0.8000"
+    assert str(group.score) == "0.9000"
     assert group.status is GroupStatus.PROPOSED
 
 

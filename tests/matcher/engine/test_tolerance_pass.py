@@ -194,11 +194,12 @@ def test_tolerance_explanation_and_values() -> None:
 
     group = result.group_records()[0]
     assert group.explanation == (
-        "currency and account equal, amount differs by 0.50 EUR, 2 days apart"
+        "currency and account equal, amount differs by 0.50 EUR, 2 days apart, "
+        "no other candidate for either item"
     )
     assert group.amount_difference == Decimal("-0.50")
     assert group.days_apart == 2
-    assert group.score == Decimal("0.4167")
+    assert group.score == Decimal("0.7083")
 
 
 def test_tolerance_explanation_zero_decimal_currency() -> None:
@@ -209,7 +210,8 @@ def test_tolerance_explanation_zero_decimal_currency() -> None:
     result = match_transactions(spec, side_a, side_b)
 
     assert result.group_records()[0].explanation == (
-        "currency and account equal, amount differs by 7 JPY, same date"
+        "currency and account equal, amount differs by 7 JPY, same date, "
+        "no other candidate for either item"
     )
 
 
@@ -222,11 +224,14 @@ def test_tolerance_exact_values_score_one() -> None:
 
     group = result.group_records()[0]
     assert group.score == 1
-    assert group.explanation == "currency and account equal, amount equal, same date"
+    assert group.explanation == (
+        "currency and account equal, amount equal, same date, "
+        "no other candidate for either item"
+    )
 
 
 def test_tolerance_min_score_drops_weak_pairs() -> None:
-    thresholds = {"min_score": "0.6"}
+    thresholds = {"min_score": "0.8"}
     spec = definition(tolerance(amount_tolerance="1.00", thresholds=thresholds))
     side_a = [item("s1", "100.00"), item("s2", "200.00")]
     side_b = [ledger("l1", "100.90"), ledger("l2", "200.10")]

@@ -143,8 +143,12 @@ def _reference_rule(definition: Definition) -> ReferenceRule:
 
 def _duplicates(full: pl.DataFrame, items: pl.DataFrame) -> pl.Series:
     keys = list(_DUPLICATE_KEYS)
+    # Only rows with an unmatched item's amount can repeat one, so the group_by
+    # runs on those few rows instead of the whole side.
+    amounts = items.get_column("amount").drop_nulls().unique()
     repeated = (
-        full.drop_nulls(keys)
+        full.filter(pl.col("amount").is_in(amounts.implode()))
+        .drop_nulls(keys)
         .group_by(keys)
         .agg(pl.len().alias("count"))
         .filter(pl.col("count") > 1)

@@ -102,15 +102,10 @@ def prepare_side(
             f"side {side} frame lacks columns {missing}; "
             "build it with transactions_to_frame"
         )
-    _check_unique_ids(frame, side)
-    keys = definition.account_keys(side)
-    # Accounts repeat, so each distinct spelling is normalized once and mapped.
-    accounts = frame.get_column("account").unique().drop_nulls()
-    normalized = accounts.str.replace_all(r"\s", "").str.to_uppercase()
-    account_key = {
-        account: keys.get(plain, plain)
-        for account, plain in zip(accounts, normalized, strict=True)
-    }
+    check_unique_ids(frame, side)
+    account_key = account_key_map(
+        definition, side, frame.get_column("account").unique().drop_nulls()
+    )
     amount = pl.col("amount_minor")
     if side is Side.B and definition.side_b_sign is AmountSign.OPPOSITE:
         amount = -amount
@@ -126,6 +121,22 @@ def prepare_side(
     )
 
 
+def account_key_map(
+    definition: Definition, side: Side, accounts: pl.Series
+) -> dict[str, str]:
+    """Map each distinct account spelling of `side` to its account key.
+
+    An account is normalized (white space removed, upper-cased) and replaced by its
+    pair's key when the definition pairs it, so both accounts of a pair share a key.
+    """
+    keys = definition.account_keys(side)
+    normalized = accounts.str.replace_all(r"\s", "").str.to_uppercase()
+    return {
+        account: keys.get(plain, plain)
+        for account, plain in zip(accounts, normalized, strict=True)
+    }
+
+
 def _scale_expr(scales: dict[str, int]) -> pl.Expr:
     # replace_strict with an empty mapping keeps the String dtype (polars 2.1), so an
     # empty side gets a typed null column instead.
@@ -134,7 +145,8 @@ def _scale_expr(scales: dict[str, int]) -> pl.Expr:
     return pl.col("currency").replace_strict(scales, return_dtype=pl.Int64)
 
 
-def _check_unique_ids(frame: pl.DataFrame, side: Side) -> None:
+def check_unique_ids(frame: pl.DataFrame, side: Side) -> None:
+    """Raise `FrameError` when a transaction id is missing or listed twice."""
     ids = frame.get_column("transaction_id")
     if ids.null_count():
         raise FrameError(f"side {side} has items without a transaction_id")
@@ -152,6 +164,8 @@ __all__ = [
     "MAX_MINOR_UNITS",
     "TRANSACTION_SCHEMA",
     "FrameError",
+    "account_key_map",
+    "check_unique_ids",
     "from_minor_units",
     "prepare_side",
     "signed_amount",

@@ -12,10 +12,12 @@ Two bounded searches build the groups, and both run as joins over whole frames:
   leaves, so every two-member subset within tolerance is found. For three or more
   members it keeps the `max_group_candidates` candidates that are plausible (same
   sign as the anchor, not larger) and closest in date, and enumerates their
-  subsets of 3 to `max_group_size` items with self-joins. With K candidates and
-  groups of up to m members an anchor yields at most C(K, 3) + ... + C(K, m)
-  subsets (120 for the defaults K = 10 and m = 3). Members may have either sign,
-  so a fee booked as a separate debit nets into the sum.
+  subsets of 3 to `max_group_size` items with self-joins. The last member joins
+  on amount buckets of what the others leave, so only subsets that can fit are
+  built. With K candidates and groups of up to m members an anchor yields at
+  most C(K, 3) + ... + C(K, m) subsets (120 for the defaults K = 10 and m = 3).
+  Members may have either sign, so a fee booked as a separate debit nets into
+  the sum.
 
 Each group has at least two items on its many side, because one-to-one pairs are
 the job of one-to-one passes. `assign_groups` then picks groups so that no item is
@@ -271,12 +273,22 @@ def _nearest(in_window: pl.DataFrame, *, limit: int) -> pl.DataFrame:
     plausible = (pl.col("m_amount").sign() == pl.col("amount").sign()) & (
         pl.col("m_amount").abs() <= pl.col("amount").abs() + pl.col("max_difference")
     )
+    # One Int64 orders the members of an anchor. Implausible ones come last
+    # (bit 60), then members by days apart (at most 366, from bit 40), then by
+    # ordinal (below 2**40). Ranking it per anchor and sorting only the kept rows
+    # took 0.2 s of CPU on the 1,000,000-line benchmark, against 0.5 s for
+    # sorting every row by four columns.
+    order = (
+        pl.when(plausible).then(0).otherwise(1 << 60)
+        + pl.col("offset").abs().cast(pl.Int64) * (1 << 40)
+        + pl.col("m_ordinal")
+    )
     return (
-        in_window.with_columns(implausible=~plausible)
-        .sort("ordinal", "implausible", pl.col("offset").abs(), "m_ordinal")
+        in_window.with_columns(_order=order)
+        .filter(pl.col("_order").rank("ordinal").over("ordinal") <= limit)
+        .sort("ordinal", "_order")
         .with_columns(position=pl.int_range(pl.len()).over("ordinal"))
-        .filter(pl.col("position") < limit)
-        .drop("implausible")
+        .drop("_order")
     )
 
 
@@ -294,18 +306,24 @@ def _complement_pairs(
         needed=pl.col("amount") - pl.col("m_amount")
     )
     # The allowed range [needed - limit, needed + limit] is narrower than two
-    # buckets, so it touches one bucket, or two, never three.
+    # buckets, so a fitting second member lies in the range's lowest bucket or
+    # the next one. Each member is listed under its own bucket and the one
+    # below, so that the many first-member rows need not be exploded.
     low = (pl.col("needed") - pl.col("max_difference")) // pl.col("width")
-    high = (pl.col("needed") + pl.col("max_difference")) // pl.col("width")
-    first = first.with_columns(bucket=pl.int_ranges(low, high + 1)).explode("bucket")
-    second = member.join(width, on="currency").select(
-        "currency",
-        "account_key",
-        bucket=pl.col("m_amount") // pl.col("width"),
-        next_ordinal="m_ordinal",
-        next_id="m_transaction_id",
-        next_amount="m_amount",
-        next_date="m_date",
+    first = first.with_columns(bucket=low)
+    own = pl.col("m_amount") // pl.col("width")
+    second = (
+        member.join(width, on="currency")
+        .select(
+            "currency",
+            "account_key",
+            bucket=pl.concat_list(own, own - 1),
+            next_ordinal="m_ordinal",
+            next_id="m_transaction_id",
+            next_amount="m_amount",
+            next_date="m_date",
+        )
+        .explode("bucket")
     )
     joined = first.join(second, on=["currency", "account_key", "bucket"])
     next_offset = (pl.col("next_date") - pl.col("date")).dt.total_days()
@@ -351,9 +369,12 @@ def _enumerate_subsets(candidates: pl.DataFrame, *, max_size: int) -> pl.DataFra
     )
     levels: list[pl.DataFrame] = []
     for size in range(2, max_size + 1):
+        last = size == max_size and size >= 3
         current = (
-            current.join(step, on="ordinal")
-            .filter(pl.col("next_position") > pl.col("position"))
+            _last_members(current, step) if last else current.join(step, on="ordinal")
+        )
+        current = (
+            current.filter(pl.col("next_position") > pl.col("position"))
             .with_columns(
                 position="next_position",
                 total=pl.col("total") + pl.col("next_amount"),
@@ -381,6 +402,32 @@ def _enumerate_subsets(candidates: pl.DataFrame, *, max_size: int) -> pl.DataFra
     if not levels:
         return _EMPTY_SUBSETS
     return pl.concat(levels)
+
+
+def _last_members(current: pl.DataFrame, step: pl.DataFrame) -> pl.DataFrame:
+    """Join each partial subset with the candidates that can complete its sum.
+
+    The last member must lie within the tolerance of what the partial subset leaves
+    of the anchor's amount, so an equi-join on amount buckets one tolerance wide
+    (plus one minor unit) replaces the join with every candidate of the anchor. On
+    the 1,000,000-line benchmark this cut the three-member level from 5.5 million
+    joined rows to a few thousand.
+    """
+    width = pl.col("max_difference") + 1
+    needed = pl.col("amount") - pl.col("total")
+    low = (needed - pl.col("max_difference")) // width
+    high = (needed + pl.col("max_difference")) // width
+    widths = current.select("ordinal", "max_difference").unique("ordinal")
+    completing = step.join(widths, on="ordinal").select(
+        pl.exclude("max_difference"),
+        bucket=pl.col("next_amount") // width,
+    )
+    return (
+        current.with_columns(bucket=pl.int_ranges(low, high + 1))
+        .explode("bucket")
+        .join(completing, on=["ordinal", "bucket"])
+        .drop("bucket")
+    )
 
 
 def _finish(groups: pl.DataFrame, *, fields: str) -> pl.DataFrame:

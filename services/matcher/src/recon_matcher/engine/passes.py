@@ -1,9 +1,10 @@
 """Candidate pairs of each pass kind, found with joins instead of per-item loops.
 
-Every function here returns a candidate frame with `CANDIDATE_COLUMNS`. Each row is
-a pair of a side A item and a side B item that satisfies the pass. It carries the
-amount difference (A minus B, in minor units), the days from A's date to B's date,
-a score in basis points (10,000 is 1.0) and the explanation an operator reads.
+Every function here returns a candidate frame with `CANDIDATE_COLUMNS`, and the
+tolerance pass adds `mutually_unique`. Each row is a pair of a side A item and a
+side B item that satisfies the pass. It carries the amount difference (A minus B,
+in minor units), the days from A's date to B's date, a score in basis points
+(10,000 is 1.0) and the explanation an operator reads.
 """
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -33,6 +34,10 @@ CANDIDATE_COLUMNS: Final = (
 )
 
 _NO_EXPLANATION: Final = pl.lit(None, dtype=pl.String)
+
+# Column of the tolerance pass's candidates that flags mutually unique pairs.
+UNIQUE_COLUMN: Final = "mutually_unique"
+UNIQUE_PHRASE: Final = ", no other candidate for either item"
 
 _SIDE_COLUMNS: Final = (
     "ordinal",
@@ -104,19 +109,34 @@ def tolerance_candidates(
 ) -> pl.DataFrame:
     """Return the pairs of equal currency and account within amount and date limits.
 
-    Without `explain` the `explanation` column is null, and `tolerance_explanation`
-    fills it later for only the pairs that are kept.
+    The frame has `CANDIDATE_COLUMNS` plus `mutually_unique`, true where neither
+    item of the pair has another candidate here, which halves the pair's penalty
+    (see `tolerance_score`). Without `explain` the `explanation` column is null,
+    and `tolerance_explanation` fills it later for only the pairs that are kept.
     """
     joined = tolerance_pairs(spec, side_a, side_b)
     window = spec.window()
-    explanation = tolerance_explanation() if explain else _NO_EXPLANATION
+    explanation = (
+        tolerance_explanation(unique=pl.col(UNIQUE_COLUMN))
+        if explain
+        else _NO_EXPLANATION
+    )
     return (
-        joined.with_columns(
-            score=tolerance_score(window.days_before, window.days_after),
+        joined.with_columns(mutually_unique())
+        .with_columns(
+            score=tolerance_score(
+                window.days_before, window.days_after, unique=pl.col(UNIQUE_COLUMN)
+            ),
         )
         .with_columns(explanation=explanation)
-        .select(CANDIDATE_COLUMNS)
+        .select(*CANDIDATE_COLUMNS, UNIQUE_COLUMN)
     )
+
+
+def mutually_unique() -> pl.Expr:
+    """Flag the pairs whose two items have no other candidate in the frame."""
+    alone = pl.col("a_ordinal").is_unique() & pl.col("b_ordinal").is_unique()
+    return alone.alias(UNIQUE_COLUMN)
 
 
 def tolerance_pairs(
@@ -281,8 +301,15 @@ def with_differences(joined: pl.DataFrame, *, date_a: str, date_b: str) -> pl.Da
     )
 
 
-def tolerance_score(days_before: int, days_after: int) -> pl.Expr:
-    """Score 1.0 minus half the used share of the amount and of the date limits."""
+def tolerance_score(
+    days_before: int, days_after: int, *, unique: pl.Expr | None = None
+) -> pl.Expr:
+    """Score 1.0 minus half the used share of the amount and of the date limits.
+
+    Where `unique` is true the penalty is halved (rounded up), because a pair whose
+    two items have no other candidate within the limits is far less likely to be a
+    wrong choice than a pair picked among several.
+    """
     half = SCORE_SCALE // 2
     limit = pl.col("max_difference")
     amount_penalty = (
@@ -292,7 +319,10 @@ def tolerance_score(days_before: int, days_after: int) -> pl.Expr:
     date_penalty = (
         pl.when(day_limit > 0).then(half * pl.col("abs_days") // day_limit).otherwise(0)
     )
-    return (SCORE_SCALE - amount_penalty - date_penalty).cast(pl.Int64)
+    penalty = amount_penalty + date_penalty
+    if unique is not None:
+        penalty = pl.when(unique).then((penalty + 1) // 2).otherwise(penalty)
+    return (SCORE_SCALE - penalty).cast(pl.Int64)
 
 
 def exact_explanation(fields: list[MatchField]) -> pl.Expr:
@@ -310,11 +340,18 @@ def exact_explanation(fields: list[MatchField]) -> pl.Expr:
     return pl.concat_str(parts)
 
 
-def tolerance_explanation(prefix: str = "currency and account equal, ") -> pl.Expr:
-    """Return the fields that agree, the amount difference and the days apart."""
-    return pl.concat_str(
-        [pl.lit(prefix), amount_phrase(), pl.lit(", "), dates_phrase()]
-    )
+def tolerance_explanation(
+    prefix: str = "currency and account equal, ", *, unique: pl.Expr | None = None
+) -> pl.Expr:
+    """Return the fields that agree, the amount difference and the days apart.
+
+    With `unique`, rows where it is true end in `UNIQUE_PHRASE`, which names the
+    reason for their higher score.
+    """
+    parts = [pl.lit(prefix), amount_phrase(), pl.lit(", "), dates_phrase()]
+    if unique is not None:
+        parts.append(pl.when(unique).then(pl.lit(UNIQUE_PHRASE)).otherwise(pl.lit("")))
+    return pl.concat_str(parts)
 
 
 def dates_phrase() -> pl.Expr:

@@ -7,13 +7,13 @@ receives only the items that no earlier pass put in a group.
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
-from typing import Final
+from typing import Final, cast
 
 import polars as pl
 import structlog
@@ -24,7 +24,6 @@ from recon_matcher.definitions.models import (
     ExactPass,
     FuzzyPass,
     Grouping,
-    MatchField,
     PassConfig,
     ReferenceRule,
     Side,
@@ -34,6 +33,8 @@ from recon_matcher.definitions.models import (
 from recon_matcher.engine.assignment import RANK_ORDER, assign_groups, assign_one_to_one
 from recon_matcher.engine.breaks import ageing_expr, amount_band_expr, classify_breaks
 from recon_matcher.engine.frame import (
+    TRANSACTION_SCHEMA,
+    check_unique_ids,
     from_minor_units,
     prepare_side,
     transactions_to_frame,
@@ -45,8 +46,10 @@ from recon_matcher.engine.grouped import (
     keyed_group_candidates,
     subset_group_candidates,
 )
+from recon_matcher.engine.partitions import account_bound, split_frames
 from recon_matcher.engine.passes import (
     SCORE_SCALE,
+    UNIQUE_COLUMN,
     exact_candidates,
     exact_explanation,
     tolerance_candidates,
@@ -237,36 +240,119 @@ def run_passes(
     """Match side A against side B with each pass of `definition` in order.
 
     When every pass requires equal account keys and both sides together have more
-    than `partition_rows` items, the passes run on groups of whole accounts one
-    after another, which bounds the memory of the candidate frames. The groups are
-    the same, but they come out ordered by account partition first.
+    than `partition_rows` items, preparation, passes and break reasons run on
+    groups of whole accounts one after another, which bounds the memory of each
+    step. The groups are the same, but they come out ordered by account partition
+    first, and `ordinal` then counts transaction ids within each partition, offset
+    so that it stays unique per side.
     """
+    if account_bound(definition) and side_a.height + side_b.height > partition_rows:
+        check_unique_ids(side_a, Side.A)
+        check_unique_ids(side_b, Side.B)
+        parts = split_frames(definition, side_a, side_b, partition_rows=partition_rows)
+        return combine_results(definition, match_partitions(definition, parts))
+    return _match_part(definition, side_a, side_b, first_ordinals=(0, 0))
+
+
+def match_partitions(
+    definition: Definition, partitions: Iterable[tuple[pl.DataFrame, pl.DataFrame]]
+) -> Iterator[MatchResult]:
+    """Match each partition of whole accounts and yield its result.
+
+    Every account key must lie in exactly one partition, as `split_frames` and
+    `scan_partitions` produce them, and every pass must require equal account keys
+    (see `account_bound`), or pairs across partitions are missed. Ordinals continue
+    from one partition to the next, so they stay unique per side.
+    """
+    first_a = first_b = 0
+    for index, (side_a, side_b) in enumerate(partitions):
+        # NOTE: a transaction id repeated in two partitions is not detected here.
+        # `run_passes` checks whole in-memory sides first, but nothing checks a
+        # scanned source as a whole.
+        result = _match_part(
+            definition, side_a, side_b, first_ordinals=(first_a, first_b)
+        )
+        logger.info(
+            "matcher.partition.matched",
+            definition_id=definition.id,
+            partition=index,
+            items_a=side_a.height,
+            items_b=side_b.height,
+            groups=result.groups.height,
+        )
+        first_a += side_a.height
+        first_b += side_b.height
+        yield result
+
+
+def combine_results(
+    definition: Definition, results: Iterable[MatchResult]
+) -> MatchResult:
+    """Concatenate partition results into one, unmatched items sorted by id."""
+    collected = list(results)
+    if not collected:
+        empty = TRANSACTION_SCHEMA.to_frame()
+        return _match_part(definition, empty, empty, first_ordinals=(0, 0))
+    return MatchResult(
+        definition_id=definition.id,
+        groups=pl.concat([result.groups for result in collected]),
+        unmatched_a=pl.concat(
+            [result.unmatched_a for result in collected], how="vertical_relaxed"
+        ).sort("transaction_id"),
+        unmatched_b=pl.concat(
+            [result.unmatched_b for result in collected], how="vertical_relaxed"
+        ).sort("transaction_id"),
+        reasons=pl.concat([result.reasons for result in collected]),
+    )
+
+
+def _match_part(
+    definition: Definition,
+    side_a: pl.DataFrame,
+    side_b: pl.DataFrame,
+    *,
+    first_ordinals: tuple[int, int],
+) -> MatchResult:
+    """Prepare, match and classify the breaks of one partition, or of everything."""
     rules = [
         spec.reference
         for spec in definition.passes
         if isinstance(spec, ExactPass | FuzzyPass)
     ]
+    started = time.perf_counter()
     # polars runs string expressions on one thread per column, so the two sides
     # are prepared on two threads (polars releases the GIL).
     with ThreadPoolExecutor(max_workers=2) as pool:
         future_a = pool.submit(_prepare, definition, Side.A, side_a, rules)
         future_b = pool.submit(_prepare, definition, Side.B, side_b, rules)
         prepared_a, prepared_b = future_a.result(), future_b.result()
-    slim_a, slim_b = _slim(prepared_a), _slim(prepared_b)
-    parts: Iterator[tuple[pl.DataFrame, pl.DataFrame]] = iter([(slim_a, slim_b)])
-    total = prepared_a.height + prepared_b.height
-    if _account_bound(definition) and total > partition_rows:
-        parts = _account_partitions(slim_a, slim_b, partition_rows)
-    found = [_run_all_passes(definition, a, b) for a, b in parts]
-    groups = pl.concat(found)
-    unmatched_a = _unmatched(prepared_a, groups, "a_ordinals")
-    unmatched_b = _unmatched(prepared_b, groups, "b_ordinals")
+    if any(first_ordinals):
+        prepared_a = prepared_a.with_columns(pl.col("ordinal") + first_ordinals[0])
+        prepared_b = prepared_b.with_columns(pl.col("ordinal") + first_ordinals[1])
+    prepared = time.perf_counter()
+    groups = _run_all_passes(definition, _slim(prepared_a), _slim(prepared_b))
+    matched = time.perf_counter()
+    unmatched_a = _without(prepared_a, groups.get_column("a_ordinals").explode()).sort(
+        "ordinal"
+    )
+    unmatched_b = _without(prepared_b, groups.get_column("b_ordinals").explode()).sort(
+        "ordinal"
+    )
     reasons = classify_breaks(
         definition,
         side_a=prepared_a,
         side_b=prepared_b,
         unmatched_a=unmatched_a,
         unmatched_b=unmatched_b,
+    )
+    logger.info(
+        "matcher.run.steps",
+        definition_id=definition.id,
+        items_a=side_a.height,
+        items_b=side_b.height,
+        prepare_seconds=round(prepared - started, 3),
+        passes_seconds=round(matched - prepared, 3),
+        breaks_seconds=round(time.perf_counter() - matched, 3),
     )
     return MatchResult(
         definition_id=definition.id,
@@ -283,11 +369,22 @@ def _slim(prepared: pl.DataFrame) -> pl.DataFrame:
     return prepared.select(*_PASS_COLUMNS, *cached)
 
 
-def _unmatched(
-    prepared: pl.DataFrame, groups: pl.DataFrame, column: str
-) -> pl.DataFrame:
-    matched = groups.select(ordinal=column).explode("ordinal")
-    return prepared.join(matched, on="ordinal", how="anti").sort("ordinal")
+def _without(frame: pl.DataFrame, ordinals: pl.Series) -> pl.DataFrame:
+    """Drop the rows of `frame` whose ordinal is in `ordinals`, keeping row order.
+
+    `ordinals` must come from `frame`. A boolean mask over the ordinal range with
+    one scatter and one gather took 0.02 s on 1,000,000 rows, against 0.3 s for an
+    anti join (1,000,000-line benchmark).
+    """
+    present = ordinals.drop_nulls()
+    if frame.is_empty() or present.is_empty():
+        return frame
+    column = frame.get_column("ordinal")
+    low = int(cast(int, column.min()))
+    high = int(cast(int, column.max()))
+    grouped = pl.zeros(high - low + 1, dtype=pl.Boolean, eager=True)
+    grouped = grouped.scatter(present - low, True)
+    return frame.filter(~grouped.gather(column - low))
 
 
 def _run_all_passes(
@@ -300,16 +397,8 @@ def _run_all_passes(
         started = time.perf_counter()
         groups = _run_pass(spec, remaining_a, remaining_b)
         found.append(groups)
-        remaining_a = remaining_a.join(
-            groups.select(ordinal="a_ordinals").explode("ordinal"),
-            on="ordinal",
-            how="anti",
-        )
-        remaining_b = remaining_b.join(
-            groups.select(ordinal="b_ordinals").explode("ordinal"),
-            on="ordinal",
-            how="anti",
-        )
+        remaining_a = _without(remaining_a, groups.get_column("a_ordinals").explode())
+        remaining_b = _without(remaining_b, groups.get_column("b_ordinals").explode())
         logger.info(
             "matcher.pass.finished",
             definition_id=definition.id,
@@ -320,33 +409,6 @@ def _run_all_passes(
             seconds=round(time.perf_counter() - started, 3),
         )
     return pl.concat(found)
-
-
-def _account_bound(definition: Definition) -> bool:
-    """Return whether no pass can pair items of different account keys."""
-    return all(
-        MatchField.ACCOUNT in spec.fields if isinstance(spec, ExactPass) else True
-        for spec in definition.passes
-    )
-
-
-def _account_partitions(
-    side_a: pl.DataFrame, side_b: pl.DataFrame, partition_rows: int
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """Yield groups of whole accounts of about `partition_rows` items, one at a time."""
-    counts = (
-        pl.concat([side_a.select("account_key"), side_b.select("account_key")])
-        .group_by("account_key")
-        .len()
-        .sort("account_key", nulls_last=False)
-        .with_columns(part=(pl.col("len").cum_sum() - 1) // partition_rows)
-    )
-    for (_,), accounts in counts.group_by("part", maintain_order=True):
-        keys = accounts.get_column("account_key")
-        member = pl.col("account_key").is_in(keys.drop_nulls().implode())
-        if keys.null_count():
-            member = member | pl.col("account_key").is_null()
-        yield side_a.filter(member), side_b.filter(member)
 
 
 def _prepare(
@@ -400,7 +462,9 @@ def _run_pass(
         chosen = _as_groups(
             assign_one_to_one(
                 candidates.filter(pl.col("score") >= minimum)
-            ).with_columns(explanation=tolerance_explanation())
+            ).with_columns(
+                explanation=tolerance_explanation(unique=pl.col(UNIQUE_COLUMN))
+            )
         )
     confirm_at = _basis_points(spec.thresholds, auto_confirm=True)
     status = (
