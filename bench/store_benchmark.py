@@ -10,10 +10,17 @@ subprocess so that peak RSS belongs to that size alone:
    but without the `body` column, which the storage path never reads (`load`);
 3. stores a synthesised matching result with the service's own storage function,
    `reconciliation.service.store_result`, and commits (`store`, the measured target):
-   the group rows, the group items, the transactions' status updates and the break
-   rows;
+   the group rows, the group items, the closing of the items' live breaks and the
+   new break rows. No transaction row is updated, because the match state is
+   derived (`reconciliation.states`);
 4. queues the run's `matches-produced` messages with `changes.publish_changes` and
-   commits (`outbox`).
+   commits (`outbox`);
+5. reads what the next chunk's run reads: the open transactions with
+   `repository.open_transactions`, and the per-state counts with
+   `repository.reconciliation_counts` (`read_open`, `counts`). It reads once right
+   after the store, when the planner's statistics still describe the empty
+   tables, and once more after an `ANALYZE` (`analyze`, `read_open_analyzed`,
+   `counts_analyzed`), which autovacuum would run soon after such a load.
 
 The matching result is synthesised, not computed by the engine, so that the numbers
 measure storage alone and a 1M run does not wait on matching. In every block of 100
@@ -21,7 +28,7 @@ index pairs, 94 statement lines pair with their ledger entry. Every 20th of thos
 groups is proposed, the others are confirmed. Two statement lines share one ledger
 entry in a group of three, and the other nine items stay open as breaks with
 rotating reasons. For N = 1,000,000 that is 950,000 groups, 1,910,000 group items
-and status updates, and 90,000 breaks. Run from the repository root:
+and 90,000 breaks. Run from the repository root:
 
     .venv/bin/python bench/store_benchmark.py --sizes 10000,100000,1000000
 """
@@ -56,7 +63,7 @@ from recon_common.settings import Environment
 from recon_matcher.changes import MatchChanges, publish_changes
 from recon_matcher.definitions import AccountPair, Definition, ExactPass, SideFilter
 from recon_matcher.models import TransactionRecord
-from recon_matcher.reconciliation import bulk, groups, service
+from recon_matcher.reconciliation import bulk, groups, repository, service, states
 from recon_matcher.settings import MatcherSettings
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -83,8 +90,7 @@ BREAK_REASONS = (
 # attribute that `store_groups` and `store_result` call them through.
 TIMED_STEPS = {
     (service, "tombstoned_ids"): "tombstone_check",
-    (groups, "insert_rows"): "insert_groups_and_items",
-    (groups, "mark_grouped"): "update_statuses",
+    (groups, "insert_tuples"): "insert_groups_and_items",
     (groups, "close_breaks"): "close_breaks",
     (service, "sync_breaks"): "open_breaks",
 }
@@ -132,7 +138,7 @@ def transaction_rows(
                 source_location=f"line {index + 1}",
             )
             row = service.transaction_values(item, received_at=received_at)
-            row.update(reconciliation_id=RECONCILIATION_ID, side=side, status="open")
+            row.update(reconciliation_id=RECONCILIATION_ID, side=side)
             rows.append(row)
     return rows
 
@@ -239,10 +245,33 @@ async def open_records(session: AsyncSession) -> list[TransactionRecord]:
         .options(defer(TransactionRecord.body))
         .where(
             TransactionRecord.reconciliation_id == RECONCILIATION_ID,
-            TransactionRecord.status == "open",
+            states.is_open(),
         )
     )
     return list(rows.all())
+
+
+async def read_back(
+    sessions: async_sessionmaker[AsyncSession], *, suffix: str = ""
+) -> dict[str, Any]:
+    """Time what the next chunk's matching run reads after the store."""
+    async with session_scope(sessions) as session:
+        started = time.perf_counter()
+        records = await repository.open_transactions(
+            session, reconciliation_id=RECONCILIATION_ID
+        )
+        read_open = time.perf_counter() - started
+        started = time.perf_counter()
+        counts = await repository.reconciliation_counts(
+            session, reconciliation_id=RECONCILIATION_ID
+        )
+        counted = time.perf_counter() - started
+    return {
+        f"read_open{suffix}_s": read_open,
+        "open_transactions": len(records),
+        f"counts{suffix}_s": counted,
+        "counts": counts,
+    }
 
 
 async def run_size(url: str, size: int) -> dict[str, Any]:
@@ -290,13 +319,9 @@ async def run_size(url: str, size: int) -> dict[str, Any]:
         report["store_steps_s"] = steps | {"commit": finished - commit_started}
         report["groups"] = len(changes.groups)
         report["group_items"] = sum(len(group.transaction_ids) for group in formed)
-        report["status_updates"] = report["group_items"]
         report["breaks"] = len(changes.opened_breaks)
         report["result_rows"] = (
-            report["groups"]
-            + report["group_items"]
-            + report["status_updates"]
-            + report["breaks"]
+            report["groups"] + report["group_items"] + report["breaks"]
         )
         report["result_rows_per_s"] = report["result_rows"] / report["store_s"]
 
@@ -306,6 +331,13 @@ async def run_size(url: str, size: int) -> dict[str, Any]:
                 session, changes=changes, settings=settings, key="bench", run_id="bench"
             )
         report["outbox_s"] = time.perf_counter() - started
+        report |= await read_back(sessions)
+        started = time.perf_counter()
+        async with engine.connect() as connection:
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
+        report["analyze_s"] = time.perf_counter() - started
+        report |= await read_back(sessions, suffix="_analyzed")
         report["peak_rss_mib"] = (
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         )

@@ -134,8 +134,10 @@ async def test_matcher_killed_mid_file(live_platform: Platform) -> None:
     assert await matcher_count(platform, count_sql) == expected
     matched = await matcher_count(
         platform,
-        "SELECT count(*) FROM transactions WHERE reconciliation_id = :rid "
-        "AND status = 'matched'",
+        "SELECT count(*) FROM match_group_items i JOIN match_groups g "
+        "ON g.group_id = i.group_id JOIN transactions t "
+        "ON t.transaction_id = i.transaction_id "
+        "WHERE t.reconciliation_id = :rid AND g.status = 'confirmed'",
     )
     items = await matcher_count(
         platform,

@@ -11,7 +11,8 @@ from matcher_action_factories import (
     outbox,
 )
 from recon_common.db import session_scope
-from recon_matcher.models import BreakRecord, TransactionRecord
+from recon_matcher.models import BreakRecord
+from recon_matcher.reconciliation import states
 
 
 async def break_of(app: FastAPI, transaction_id: str) -> BreakRecord | None:
@@ -21,9 +22,8 @@ async def break_of(app: FastAPI, transaction_id: str) -> BreakRecord | None:
 
 async def status_of(app: FastAPI, transaction_id: str) -> str:
     async with session_scope(app.state.runtime.sessions) as session:
-        record = await session.get(TransactionRecord, transaction_id)
-        assert record is not None
-        return record.status
+        found = await states.statuses(session, [transaction_id])
+        return found[transaction_id]
 
 
 async def test_break_opened_for_unmatched_item(app: FastAPI) -> None:

@@ -13,6 +13,7 @@ from matcher_action_factories import (
 )
 from recon_common.db import session_scope
 from recon_matcher.models import MatchGroupItem, TransactionRecord
+from recon_matcher.reconciliation import states
 from sqlalchemy import select
 
 MANUAL = f"/v1/reconciliations/{RECONCILIATION_ID}/manual-matches"
@@ -21,8 +22,8 @@ RERUN = f"/v1/reconciliations/{RECONCILIATION_ID}/rerun"
 
 async def statuses(app: FastAPI) -> dict[str, str]:
     async with session_scope(app.state.runtime.sessions) as session:
-        rows = await session.scalars(select(TransactionRecord))
-        return {row.transaction_id: row.status for row in rows}
+        ids = await session.scalars(select(TransactionRecord.transaction_id))
+        return await states.statuses(session, list(ids))
 
 
 async def group_items(app: FastAPI) -> dict[str, str]:

@@ -4,6 +4,10 @@ Each function writes one ORM object per row, as the matcher did before it moved 
 set-based statements. The equivalence tests run a scenario through both paths on
 separate databases and compare the stored rows, so this code is frozen on purpose:
 change it only if the intended rows change.
+
+The match state is no longer a column. These functions keep it in a `statuses` dict
+instead, set step by step as the old `transactions.status` column was, so the tests
+can check the state that `reconciliation.states` derives against it.
 """
 
 from collections.abc import Collection, Mapping, Sequence
@@ -30,11 +34,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 
 async def insert_transactions(
-    session: AsyncSession, rows: Sequence[Mapping[str, Any]]
+    session: AsyncSession,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    statuses: dict[str, str],
 ) -> None:
-    """Add one ORM object per transaction row and flush."""
+    """Add one ORM object per transaction row, all open, and flush."""
     for row in rows:
         session.add(TransactionRecord(**row))
+        statuses[row["transaction_id"]] = "open"
     await session.flush()
 
 
@@ -101,7 +109,7 @@ async def store_groups(
     session: AsyncSession,
     *,
     groups: Sequence[MatchGroup],
-    records: Mapping[str, TransactionRecord],
+    statuses: dict[str, str],
     changes: MatchChanges,
     now: datetime,
 ) -> None:
@@ -127,9 +135,7 @@ async def store_groups(
     for group in groups:
         confirmed = group.status is MatchGroupStatus.CONFIRMED
         for transaction_id in group.transaction_ids:
-            record = records[transaction_id]
-            record.status = "matched" if confirmed else "proposed"
-            record.group_id = group.group_id
+            statuses[transaction_id] = "matched" if confirmed else "proposed"
             session.add(
                 MatchGroupItem(transaction_id=transaction_id, group_id=group.group_id)
             )
@@ -179,6 +185,7 @@ async def store_result(
     break_ids: Sequence[str],
     reasons: Mapping[str, BreakReason],
     records: Mapping[str, TransactionRecord],
+    statuses: dict[str, str],
     basis: BreakAgeBasis,
     changes: MatchChanges,
     now: datetime,
@@ -194,7 +201,7 @@ async def store_result(
     await store_groups(
         session,
         groups=[group for group in formed if group.group_id not in blocked],
-        records=records,
+        statuses=statuses,
         changes=changes,
         now=now,
     )
@@ -217,6 +224,7 @@ async def dissolve_group(
     session: AsyncSession,
     *,
     row: MatchGroupRecord,
+    statuses: dict[str, str],
     basis: BreakAgeBasis,
     changes: MatchChanges,
     now: datetime,
@@ -243,8 +251,7 @@ async def dissolve_group(
     )
     existing = await load_breaks(session, item_ids)
     for record in records:
-        record.status = "open"
-        record.group_id = None
+        statuses[record.transaction_id] = "open"
         opened = open_break(
             session,
             record=record,

@@ -17,6 +17,7 @@ from recon_common.events import (
 from recon_common.settings import Environment
 from recon_matcher.definitions import AccountPair, Definition, ExactPass, SideFilter
 from recon_matcher.models import TransactionRecord
+from recon_matcher.reconciliation import states
 from recon_matcher.reconciliation.service import transaction_values
 from recon_matcher.settings import MatcherSettings
 from sqlalchemy import select
@@ -72,7 +73,6 @@ def transaction_row(number: int, *, received_at: datetime) -> dict[str, Any]:
     return transaction_values(item, received_at=received_at) | {
         "reconciliation_id": RECONCILIATION_ID,
         "side": "a" if number % 2 == 1 else "b",
-        "status": "open",
     }
 
 
@@ -88,7 +88,6 @@ def reference_row(number: int, *, received_at: datetime) -> dict[str, Any]:
         "currency": item.currency,
         "amount": item.amount,
         "value_date": item.value_date,
-        "status": "open",
         "body": item.model_dump_json(),
         "received_at": received_at,
         "reconciliation_id": RECONCILIATION_ID,
@@ -135,7 +134,5 @@ def settings(basis: BreakAgeBasis) -> MatcherSettings:
 
 async def open_records(session: AsyncSession) -> dict[str, TransactionRecord]:
     """Return the open transactions by id, loaded as the service loads them."""
-    rows = await session.scalars(
-        select(TransactionRecord).where(TransactionRecord.status == "open")
-    )
+    rows = await session.scalars(select(TransactionRecord).where(states.is_open()))
     return {row.transaction_id: row for row in rows}

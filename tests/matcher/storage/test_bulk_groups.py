@@ -6,11 +6,15 @@ import pytest
 from recon_common.db import session_scope
 from recon_common.events import BreakAgeBasis, BreakReason
 from recon_matcher.changes import MatchChanges
-from recon_matcher.models import BreakRecord, TransactionRecord
-from recon_matcher.reconciliation import bulk
+from recon_matcher.models import (
+    BreakRecord,
+    MatchGroupItem,
+    MatchGroupRecord,
+    TransactionRecord,
+)
+from recon_matcher.reconciliation import bulk, states
 from recon_matcher.reconciliation.groups import store_groups
 from recon_matcher.reconciliation.service import sync_breaks
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from storage_factories import (
     START,
@@ -39,11 +43,9 @@ async def test_store_groups_item_in_two_groups_rejected(
     sessions = session_pair[1]
     await insert_transactions(sessions, [1, 2, 3])
     async with session_scope(sessions) as session:
-        records = await open_records(session)
         await store_groups(
             session,
             groups=[(group("g1", [1, 2], at=START), None)],
-            records=records,
             changes=MatchChanges(),
             now=START,
         )
@@ -53,16 +55,17 @@ async def test_store_groups_item_in_two_groups_rejected(
             await store_groups(
                 session,
                 groups=[(group("g2", [1, 3], at=START), None)],
-                records=records,
                 changes=MatchChanges(),
                 now=START,
             )
 
     async with session_scope(sessions) as session:
-        stored = await session.get(TransactionRecord, "t003")
-    assert stored is not None
-    assert stored.status == "open"
-    assert stored.group_id is None
+        found = await states.statuses(session, ["t001", "t003"])
+        item = await session.get(MatchGroupItem, "t003")
+        second = await session.get(MatchGroupRecord, "g2")
+    assert found == {"t001": "matched", "t003": "open"}
+    assert item is None
+    assert second is None
 
 
 async def test_store_groups_updates_loaded_rows(
@@ -84,28 +87,23 @@ async def test_store_groups_updates_loaded_rows(
         )
 
     async with session_scope(sessions) as session:
-        records = await open_records(session)
         loaded_break = await session.get(BreakRecord, "t001")
+        changes = MatchChanges()
         await store_groups(
             session,
             groups=[(group("g1", [1, 2], at=later), None)],
-            records=records,
-            changes=MatchChanges(),
+            changes=changes,
             now=later,
         )
         dirty = list(session.dirty)
-        reloaded = (
-            await session.scalars(
-                select(TransactionRecord).where(
-                    TransactionRecord.transaction_id == "t001"
-                )
-            )
-        ).one()
+        found = await states.statuses(session, ["t001", "t002"])
+        item = await session.get(MatchGroupItem, "t001")
 
     assert dirty == []
-    assert records["t001"].status == "matched"
-    assert records["t001"].group_id == "g1"
-    assert reloaded is records["t001"]
+    assert found == {"t001": "matched", "t002": "matched"}
+    assert item is not None
+    assert item.group_id == "g1"
+    assert changes.closed_break_ids == ["t001", "t002"]
     assert loaded_break is not None
     assert loaded_break.state == "closed"
     assert loaded_break.updated_at == later

@@ -25,7 +25,6 @@ from recon_matcher.breaks.records import LIVE_STATES, break_contract
 from recon_matcher.changes import MatchChanges
 from recon_matcher.definitions import Definition
 from recon_matcher.models import ApprovalRecord, BreakRecord, CommentRecord
-from recon_matcher.reconciliation.groups import CLOSED, WRITTEN_OFF
 from recon_matcher.settings import MatcherSettings
 
 log = structlog.get_logger(__name__)
@@ -239,6 +238,7 @@ async def _end_break(
     written_off = action is CloseAction.WRITE_OFF
     row.state = (BreakState.WRITTEN_OFF if written_off else BreakState.CLOSED).value
     row.updated_at = datetime.now(UTC)
-    (record,) = await lock_transactions(session, [row.transaction_id])
-    # Neither status is open, so no later run matches the item.
-    record.status = WRITTEN_OFF if written_off else CLOSED
+    # The item's state follows its break, so neither state is open and no later
+    # run matches the item. The lock makes a manual match of the item that waits
+    # for it read the ended break.
+    await lock_transactions(session, [row.transaction_id])

@@ -18,7 +18,8 @@ from recon_matcher.models import (
     TransactionRecord,
 )
 from recon_matcher.reconciliation import repository
-from recon_matcher.reconciliation.groups import LIVE_GROUP_STATUSES, MATCHED, OPEN
+from recon_matcher.reconciliation.groups import LIVE_GROUP_STATUSES
+from recon_matcher.reconciliation.states import MATCHED, OPEN
 from recon_matcher.settings import MatcherSettings
 
 

@@ -27,8 +27,8 @@ from recon_matcher.changes import MatchChanges
 from recon_matcher.definitions import AmountSign, Definition
 from recon_matcher.engine import signed_amount
 from recon_matcher.models import MatchGroupRecord, TransactionRecord
+from recon_matcher.reconciliation import states
 from recon_matcher.reconciliation.groups import (
-    MATCHED,
     OPEN,
     PROPOSED,
     REJECTED,
@@ -109,15 +109,18 @@ async def manual_match(
     if len(ids) < 2:
         raise InvalidSelection("a manual match needs at least two different items")
     records = await lock_transactions(session, ids)
+    # Read after the locks, so a write-off that locked them first is committed.
+    current = await states.statuses(session, ids)
     for record in records:
         if record.reconciliation_id != definition.id:
             raise InvalidSelection(
                 f"transaction {record.transaction_id!r} belongs to reconciliation "
                 f"{record.reconciliation_id!r}, not {definition.id!r}"
             )
-        if record.status != OPEN:
+        status = current[record.transaction_id]
+        if status != OPEN:
             raise StateConflict(
-                f"transaction {record.transaction_id!r} is {record.status}, not open; "
+                f"transaction {record.transaction_id!r} is {status}, not open; "
                 "unmatch its group or reject the proposal first"
             )
     side_a, side_b, currencies, days_apart = _totals(definition, records)
@@ -166,13 +169,7 @@ async def manual_match(
     row.created_by = actor.username
     row.reason = request.reason
     changes = MatchChanges()
-    await store_groups(
-        session,
-        groups=[(group, row)],
-        records={record.transaction_id: record for record in records},
-        changes=changes,
-        now=now,
-    )
+    await store_groups(session, groups=[(group, row)], changes=changes, now=now)
     await finish_action(
         session,
         settings=settings,
@@ -268,9 +265,7 @@ async def confirm_group(
     """Confirm a proposed group, which a re-run then leaves alone."""
     _require_proposed(row)
     item_ids = await group_items(session, row.group_id)
-    records = await lock_transactions(session, item_ids)
-    for record in records:
-        record.status = MATCHED
+    # The items read as matched from now on, because their state follows the group.
     row.status = MatchGroupStatus.CONFIRMED.value
     row.reviewed_by = actor.username
     contract = group_contract(row, item_ids)

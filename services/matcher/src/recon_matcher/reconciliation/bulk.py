@@ -1,13 +1,13 @@
 """Set-based SQL for storing match results without one ORM object per row.
 
 Every function runs in the caller's transaction. Each one flushes the session
-first, so pending ORM changes, such as a transaction row that a group item refers
-to, reach the database before the statements that depend on them. Rows are written
-with Core statements: inserts as one executemany per batch, updates as one
-statement per batch of ids. Core statements bypass the session. So after writing,
-the functions copy the new values into any instance that the session already holds
-for a written row, as committed state. The session then shows no stale values and
-does not write them again at the next flush.
+first, so pending ORM changes, such as a group row that its items need, reach the
+database before the statements that depend on them. Rows are written with Core
+statements: inserts as COPY on PostgreSQL and one executemany per batch elsewhere,
+updates as one statement per batch of ids. Core statements bypass the session, so
+`sync_loaded` copies written values into any instance of a written row that the
+session has loaded, as committed state. The session then shows no stale
+values and does not write them again at the next flush.
 
 On PostgreSQL, look-ups and updates by id send the ids as one array parameter
 (`= ANY(:ids)`), `ARRAY_BATCH` ids a statement. Elsewhere they use IN lists of
@@ -15,11 +15,21 @@ On PostgreSQL, look-ups and updates by id send the ids as one array parameter
 SQLite's default limit of 999 bound parameters before version 3.32.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import ColumnElement, String, Table, any_, bindparam, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    String,
+    Table,
+    any_,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,17 +37,17 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from recon_matcher.models import MatchGroupItem, TransactionRecord
-
 IN_BATCH = 500
 # PostgreSQL 15 planned a batch of 50,000 ids against 200,000 transactions as a hash
 # join over a sequential scan of the whole table, so each batch cost a full scan.
 # Batches of up to 1,000,000 ids keep a million-item run at one or two scans. Such
 # an array parameter is an estimated 15 to 20 MB.
 ARRAY_BATCH = 1_000_000
-# Rows per executemany call or COPY. It bounds the bound-parameter lists and
-# records that are built for one call, which hold a processed copy of every row.
+# Rows per executemany call. It bounds the bound-parameter lists that are built
+# for one call, which hold a processed copy of every row. COPY streams all rows.
 INSERT_BATCH = 20_000
+# Marks "no value seen yet" in `_processed`, where None is a valid value.
+_NOTHING = object()
 
 
 def table_of(model: type[DeclarativeBase]) -> Table:
@@ -46,10 +56,6 @@ def table_of(model: type[DeclarativeBase]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} maps {type(table).__name__}, not a Table")
     return table
-
-
-_TRANSACTIONS: Final = table_of(TransactionRecord)
-_ITEMS: Final = table_of(MatchGroupItem)
 
 
 # Whether PostgreSQL sessions take the PostgreSQL-only statements. Tests turn it off
@@ -86,7 +92,26 @@ def id_batches(
 async def insert_rows(
     session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Insert `rows` into `table`. Every row must have the same keys.
+    """Insert `rows` into `table`. Every row must have the same keys."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    values = itemgetter(*columns)
+    if len(columns) == 1:
+        tuples = [(values(row),) for row in rows]
+    else:
+        tuples = [values(row) for row in rows]
+    await insert_tuples(session, table, columns=columns, rows=tuples)
+
+
+async def insert_tuples(
+    session: AsyncSession,
+    table: Table,
+    *,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Insert `rows`, each the values of `columns` in order, into `table`.
 
     PostgreSQL gets the rows through COPY. Elsewhere they go as executemany of a
     Core insert, `INSERT_BATCH` rows a call.
@@ -95,52 +120,86 @@ async def insert_rows(
         return
     await session.flush()
     if await is_postgresql(session):
-        await _copy_rows(session, table, rows)
+        await _copy_rows(session, table, columns, rows)
         return
     for batch in batches(rows, INSERT_BATCH):
-        await session.execute(table.insert(), list(batch))
+        await session.execute(
+            table.insert(), [dict(zip(columns, row, strict=True)) for row in batch]
+        )
 
 
 async def _copy_rows(
-    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
 ) -> None:
-    # COPY on the session's own asyncpg connection, so the rows belong to the
-    # session's transaction. In one measurement on PostgreSQL 15 with 2 shared cores,
-    # COPY took 3.7 s and executemany 5.8 s for 100,000 transaction rows.
+    # One COPY on the session's own asyncpg connection, so the rows belong to the
+    # session's transaction. asyncpg encodes the rows as it sends them, so Python
+    # builds each processed row only when the stream reaches it. In one measurement
+    # on PostgreSQL 15 with 2 shared cores, COPY took 3.7 s and executemany 5.8 s
+    # for 100,000 transaction rows.
     connection = await session.connection()
-    dialect = connection.dialect
-    names = list(rows[0])
-
-    # The column types' own bind processors, so that COPY sends the same values as
-    # an INSERT would (UtcDateTime converts to UTC, for example).
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        for name in names
-    ]
-
+    processors = _bind_processors(table, columns, connection.dialect)
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     if driver is None:
         raise RuntimeError("the session's PostgreSQL connection is closed")
-    for batch in batches(rows, INSERT_BATCH):
-        records = [
-            tuple(
-                value if processor is None else processor(value)
-                for value, processor in zip(
-                    (row[name] for name in names), processors, strict=True
-                )
-            )
-            for row in batch
-        ]
-        try:
-            await driver.copy_records_to_table(
-                table.name, records=records, columns=names, schema_name=table.schema
-            )
-        except asyncpg.IntegrityConstraintViolationError as error:
-            # The exception class that an INSERT raises, so callers see no difference.
-            raise IntegrityError(f"COPY {table.name}", None, error) from error
-        except asyncpg.PostgresError as error:
-            raise DBAPIError(f"COPY {table.name}", None, error) from error
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN with the first statement that
+        # goes through it. A COPY sent first would bypass it and commit on its own,
+        # so that a later error could not roll it back.
+        await connection.execute(select(1))
+    try:
+        await driver.copy_records_to_table(
+            table.name,
+            records=_processed(rows, processors) if processors else rows,
+            columns=list(columns),
+            schema_name=table.schema,
+        )
+    except asyncpg.IntegrityConstraintViolationError as error:
+        # The exception class that an INSERT raises, so callers see no difference.
+        raise IntegrityError(f"COPY {table.name}", None, error) from error
+    except asyncpg.PostgresError as error:
+        raise DBAPIError(f"COPY {table.name}", None, error) from error
+
+
+def _bind_processors(
+    table: Table, columns: Sequence[str], dialect: Dialect
+) -> list[tuple[int, Callable[[Any], Any]]]:
+    # The column types' own bind processors, so that COPY sends the same values as
+    # an INSERT would (UtcDateTime converts to UTC, for example). Columns without
+    # one, such as strings, go as they are.
+    found: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, name in enumerate(columns):
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None:
+            found.append((index, processor))
+    return found
+
+
+def _processed(
+    rows: Iterable[Sequence[Any]],
+    processors: Sequence[tuple[int, Callable[[Any], Any]]],
+) -> Iterator[list[Any]]:
+    """Yield each row with its values passed through the column's bind processor.
+
+    A value that is the same object as the one before in its column, such as the
+    one `matched_at` of all groups of a run, reuses the earlier result. The values
+    that the types here process (datetime, Decimal) are immutable, so the result
+    cannot differ.
+    """
+    last_inputs: list[object] = [_NOTHING] * len(processors)
+    last_outputs: list[Any] = [None] * len(processors)
+    for row in rows:
+        values = list(row)
+        for position, (index, processor) in enumerate(processors):
+            value = values[index]
+            if value is not last_inputs[position]:
+                last_inputs[position] = value
+                last_outputs[position] = processor(value)
+            values[index] = last_outputs[position]
+        yield values
 
 
 async def update_rows(
@@ -171,66 +230,6 @@ async def update_rows(
         await session.execute(statement, params)
 
 
-async def mark_grouped(
-    session: AsyncSession,
-    *,
-    transaction_ids: Sequence[str],
-    status: str,
-) -> None:
-    """Set `status` and the group id of each transaction from `match_group_items`.
-
-    The items must be inserted first: the group id is read from them in the same
-    statement, so no per-row value crosses the connection.
-    """
-    if not transaction_ids:
-        return
-    await session.flush()
-    if await is_postgresql(session):
-        # PostgreSQL renders this as UPDATE ... FROM match_group_items, a join
-        # instead of one subquery per row.
-        for condition in id_batches(
-            _ITEMS.c.transaction_id, transaction_ids, postgresql=True
-        ):
-            await session.execute(
-                update(_TRANSACTIONS)
-                .where(
-                    _TRANSACTIONS.c.transaction_id == _ITEMS.c.transaction_id,
-                    condition,
-                )
-                .values(status=status, group_id=_ITEMS.c.group_id)
-            )
-        return
-    group_of = (
-        select(_ITEMS.c.group_id)
-        .where(_ITEMS.c.transaction_id == _TRANSACTIONS.c.transaction_id)
-        .scalar_subquery()
-    )
-    for condition in id_batches(
-        _TRANSACTIONS.c.transaction_id, transaction_ids, postgresql=False
-    ):
-        await session.execute(
-            update(_TRANSACTIONS)
-            .where(condition)
-            .values(status=status, group_id=group_of)
-        )
-
-
-async def mark_ungrouped(
-    session: AsyncSession, *, transaction_ids: Sequence[str], status: str
-) -> None:
-    """Set `status` and clear the group id of each of `transaction_ids`."""
-    if not transaction_ids:
-        return
-    await session.flush()
-    postgresql = await is_postgresql(session)
-    for condition in id_batches(
-        _TRANSACTIONS.c.transaction_id, transaction_ids, postgresql=postgresql
-    ):
-        await session.execute(
-            update(_TRANSACTIONS).where(condition).values(status=status, group_id=None)
-        )
-
-
 def sync_loaded(
     session: AsyncSession,
     model: type[DeclarativeBase],
@@ -249,9 +248,3 @@ def sync_loaded(
         for name, value in row.items():
             if name != key:
                 set_committed_value(instance, name, value)
-
-
-def set_loaded(instance: object, values: Mapping[str, Any]) -> None:
-    """Set `values` on an instance as committed state, leaving it clean."""
-    for name, value in values.items():
-        set_committed_value(instance, name, value)

@@ -1,12 +1,14 @@
 """Forming and dissolving match groups and keeping the break records in step.
 
-A transaction's `status` is open while it has an open break, matched or proposed while
-it is in a live group, and written_off once an approved write-off or force-close ends
-it. The `match_group_items` primary key on `transaction_id` keeps one item out of
-two live groups, whatever the code above it does.
+A transaction is matched or proposed while it is an item of a live group, open while
+it has a live break or none, and written_off or closed once an approved write-off or
+force-close ends its break (see `states`). The `match_group_items` primary key on
+`transaction_id` keeps one item out of two live groups, whatever the code above it
+does. Forming a group inserts the group before its items, and dissolving it deletes
+the items before the group, because no foreign key orders them.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -16,33 +18,56 @@ from recon_common.events import (
     MatchGroup,
     MatchGroupStatus,
 )
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.breaks.records import age_basis_for
 from recon_matcher.breaks.storage import close_breaks, load_break_values, open_breaks
 from recon_matcher.changes import MatchChanges
 from recon_matcher.definitions import Definition
-from recon_matcher.models import MatchGroupItem, MatchGroupRecord, TransactionRecord
+from recon_matcher.models import (
+    TOMBSTONE_CONDITION,
+    MatchGroupItem,
+    MatchGroupRecord,
+    TransactionRecord,
+)
 from recon_matcher.reconciliation.bulk import (
-    id_batches,
-    insert_rows,
-    is_postgresql,
-    mark_grouped,
-    mark_ungrouped,
-    set_loaded,
+    insert_tuples,
     table_of,
+)
+from recon_matcher.reconciliation.states import (
+    CLOSED,
+    MATCHED,
+    OPEN,
+    PROPOSED,
+    UNASSIGNED,
+    WRITTEN_OFF,
 )
 from recon_matcher.settings import MatcherSettings
 
-OPEN = "open"
-MATCHED = "matched"
-PROPOSED = "proposed"
-UNASSIGNED = "unassigned"
-WRITTEN_OFF = "written_off"
-CLOSED = "closed"
+__all__ = [
+    "CLOSED",
+    "LIVE_GROUP_STATUSES",
+    "MATCHED",
+    "OPEN",
+    "PROPOSED",
+    "REJECTED",
+    "UNASSIGNED",
+    "UNMATCHED",
+    "WRITTEN_OFF",
+    "dissolve_groups",
+    "group_contract",
+    "group_items",
+    "group_record",
+    "group_values",
+    "reopen_breaks",
+    "store_groups",
+    "tombstoned_ids",
+]
+
 # Group statuses of dissolved groups whose row stays as a tombstone, so the engine
-# does not form the same group again after an operator undid it.
+# does not form the same group again after an operator undid it. The model's
+# `TOMBSTONE_CONDITION` lists the same two.
 UNMATCHED = "unmatched"
 REJECTED = "rejected"
 LIVE_GROUP_STATUSES = frozenset({MatchGroupStatus.CONFIRMED.value, PROPOSED})
@@ -92,62 +117,95 @@ def group_contract(row: MatchGroupRecord, transaction_ids: list[str]) -> MatchGr
     )
 
 
+# The columns that the engine's groups fill. The others stay NULL.
+_ENGINE_GROUP_COLUMNS: Final = (
+    "group_id",
+    "reconciliation_id",
+    "pass_name",
+    "status",
+    "score",
+    "amount_difference",
+    "days_apart",
+    "explanation",
+    "matched_at",
+    "origin",
+)
+_ITEM_COLUMNS: Final = ("transaction_id", "group_id")
+
+
 async def store_groups(
     session: AsyncSession,
     *,
     groups: Sequence[tuple[MatchGroup, MatchGroupRecord | None]],
-    records: Mapping[str, TransactionRecord],
     changes: MatchChanges,
     now: datetime,
 ) -> None:
-    """Insert groups, move their items into them and close the items' breaks.
+    """Insert groups and their items and close the items' live breaks.
 
     Each entry is a contract and, for a manual group, its prepared row. The engine's
-    groups and every item go in with set-based statements (see `bulk`).
+    groups and every item go in with set-based statements (see `bulk`), built
+    straight from the contracts.
     """
-    prepared = [row for _, row in groups if row is not None]
-    session.add_all(prepared)
-    await insert_rows(
+    session.add_all([row for _, row in groups if row is not None])
+    await insert_tuples(
         session,
         _GROUPS,
-        [group_values(group) for group, row in groups if row is None],
+        columns=_ENGINE_GROUP_COLUMNS,
+        rows=[_engine_group_values(group) for group, row in groups if row is None],
     )
-    item_ids: list[str] = []
-    confirmed_ids: list[str] = []
-    proposed_ids: list[str] = []
-    items: list[dict[str, str]] = []
-    for group, _ in groups:
-        confirmed = group.status is MatchGroupStatus.CONFIRMED
-        status = MATCHED if confirmed else PROPOSED
-        for transaction_id in group.transaction_ids:
-            set_loaded(
-                records[transaction_id], {"status": status, "group_id": group.group_id}
-            )
-            items.append({"transaction_id": transaction_id, "group_id": group.group_id})
-            (confirmed_ids if confirmed else proposed_ids).append(transaction_id)
-            item_ids.append(transaction_id)
-    # Items before statuses: mark_grouped reads each group id from its item.
-    await insert_rows(session, _ITEMS, items)
-    await mark_grouped(session, transaction_ids=confirmed_ids, status=MATCHED)
-    await mark_grouped(session, transaction_ids=proposed_ids, status=PROPOSED)
-    closed = await close_breaks(session, transaction_ids=item_ids, now=now)
+    items = [
+        (transaction_id, group.group_id)
+        for group, _ in groups
+        for transaction_id in group.transaction_ids
+    ]
+    item_ids = [transaction_id for transaction_id, _ in items]
+    await insert_tuples(session, _ITEMS, columns=_ITEM_COLUMNS, rows=items)
+    closed = await close_breaks(
+        session,
+        transaction_ids=item_ids,
+        reconciliation_ids={group.reconciliation_id for group, _ in groups},
+        now=now,
+    )
     changes.closed_break_ids.extend(tid for tid in item_ids if tid in closed)
     changes.groups.extend(group for group, _ in groups)
 
 
-async def tombstoned_ids(session: AsyncSession, group_ids: Sequence[str]) -> set[str]:
-    """Return which of `group_ids` an operator dissolved before."""
+def _engine_group_values(group: MatchGroup) -> tuple[Any, ...]:
+    return (
+        group.group_id,
+        group.reconciliation_id,
+        group.pass_name,
+        group.status.value,
+        group.score,
+        group.amount_difference,
+        group.days_apart,
+        group.explanation,
+        group.matched_at,
+        group.origin.value,
+    )
+
+
+async def tombstoned_ids(
+    session: AsyncSession, groups: Sequence[MatchGroup]
+) -> set[str]:
+    """Return the ids of `groups` that an operator dissolved before.
+
+    It reads the tombstones of the groups' reconciliations through the partial
+    index `ix_match_groups_tombstones` and compares the ids in Python, so a run of
+    a million groups sends no million ids to the database.
+    """
+    if not groups:
+        return set()
     await session.flush()
-    postgresql = await is_postgresql(session)
-    found: set[str] = set()
-    for condition in id_batches(_GROUPS.c.group_id, group_ids, postgresql=postgresql):
-        rows = await session.scalars(
-            select(_GROUPS.c.group_id).where(
-                condition, _GROUPS.c.status.in_([UNMATCHED, REJECTED])
-            )
+    reconciliation_ids = sorted({group.reconciliation_id for group in groups})
+    rows = await session.scalars(
+        select(_GROUPS.c.group_id).where(
+            text(TOMBSTONE_CONDITION),
+            _GROUPS.c.reconciliation_id.in_(reconciliation_ids),
         )
-        found.update(rows)
-    return found
+    )
+    tombstones = set(rows)
+    return {group.group_id for group in groups if group.group_id in tombstones}
 
 
 async def group_items(session: AsyncSession, group_id: str) -> list[str]:
@@ -219,11 +277,8 @@ async def reopen_breaks(
     changes: MatchChanges,
     now: datetime,
 ) -> None:
-    """Set `records` open and open or reopen a break for each."""
+    """Open or reopen a break for each of `records`, which makes them open."""
     ids = [record.transaction_id for record in records]
-    await mark_ungrouped(session, transaction_ids=ids, status=OPEN)
-    for record in records:
-        set_loaded(record, {"status": OPEN, "group_id": None})
     changes.opened_breaks.extend(
         await open_breaks(
             session,

@@ -2,10 +2,18 @@
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_matcher.models import FileRecord, MatchGroupRecord, TransactionRecord
+from recon_matcher.breaks.records import LIVE_STATES
+from recon_matcher.models import (
+    BreakRecord,
+    FileRecord,
+    MatchGroupRecord,
+    TransactionRecord,
+)
+from recon_matcher.reconciliation import states
+from recon_matcher.reconciliation.bulk import id_batches, is_postgresql, table_of
 
 
 async def existing_transaction_ids(
@@ -26,16 +34,41 @@ async def existing_transaction_ids(
 
 
 async def open_transactions(
-    session: AsyncSession, *, reconciliation_id: str
+    session: AsyncSession,
+    *,
+    reconciliation_id: str,
+    new_ids: Sequence[str] = (),
 ) -> Sequence[TransactionRecord]:
-    """Return the unmatched transactions of a reconciliation."""
+    """Return the open transactions of a reconciliation (see `states`).
+
+    Every open item that has been through a matching run has a live break, so the
+    read starts from the reconciliation's live breaks and adds those of `new_ids`,
+    the items stored since, that are open. Its cost follows the open items, not
+    the whole history of the reconciliation.
+    """
+    live = select(BreakRecord.transaction_id).where(
+        BreakRecord.reconciliation_id == reconciliation_id,
+        BreakRecord.state.in_(sorted(LIVE_STATES)),
+    )
     rows = await session.scalars(
         select(TransactionRecord).where(
-            TransactionRecord.reconciliation_id == reconciliation_id,
-            TransactionRecord.status == "open",
+            TransactionRecord.transaction_id.in_(live), states.is_open()
         )
     )
-    return rows.all()
+    found = {record.transaction_id: record for record in rows}
+    postgresql = await is_postgresql(session)
+    missing = [key for key in dict.fromkeys(new_ids) if key not in found]
+    key_column = table_of(TransactionRecord).c.transaction_id
+    for condition in id_batches(key_column, missing, postgresql=postgresql):
+        batch = await session.scalars(
+            select(TransactionRecord).where(
+                condition,
+                TransactionRecord.reconciliation_id == reconciliation_id,
+                states.is_open(),
+            )
+        )
+        found.update((record.transaction_id, record) for record in batch)
+    return list(found.values())
 
 
 async def get_file(session: AsyncSession, file_id: str) -> FileRecord | None:
@@ -46,13 +79,8 @@ async def get_file(session: AsyncSession, file_id: str) -> FileRecord | None:
 async def reconciliation_counts(
     session: AsyncSession, *, reconciliation_id: str
 ) -> dict[str, int]:
-    """Return the number of transactions of a reconciliation per status."""
-    rows = await session.execute(
-        select(TransactionRecord.status, func.count())
-        .where(TransactionRecord.reconciliation_id == reconciliation_id)
-        .group_by(TransactionRecord.status)
-    )
-    return {status: int(count) for status, count in rows.all()}
+    """Return the number of transactions of a reconciliation per state."""
+    return await states.status_counts(session, reconciliation_id=reconciliation_id)
 
 
 async def list_groups(

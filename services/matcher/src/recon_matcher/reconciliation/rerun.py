@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recon_matcher.changes import MatchChanges
 from recon_matcher.definitions import Definition
 from recon_matcher.models import MatchGroupItem, MatchGroupRecord, TransactionRecord
+from recon_matcher.reconciliation import states
 from recon_matcher.reconciliation.groups import (
     LIVE_GROUP_STATUSES,
-    OPEN,
     dissolve_groups,
     store_groups,
     tombstoned_ids,
@@ -42,6 +42,8 @@ class RerunPlan:
     """The changes that a re-run would make."""
 
     items: dict[str, TransactionRecord]
+    # How many of `items` are open. The others are items of eligible groups.
+    open_items: int
     kept: list[MatchGroupRecord]
     dissolve: list[MatchGroupRecord]
     form: list[MatchGroup]
@@ -93,7 +95,7 @@ async def plan_rerun(
         await session.scalars(
             select(TransactionRecord).where(
                 TransactionRecord.reconciliation_id == definition.id,
-                TransactionRecord.status == OPEN,
+                states.is_open(),
             )
         )
     ).all()
@@ -102,7 +104,7 @@ async def plan_rerun(
     now = datetime.now(UTC)
     result = run_engine(definition, items.values())
     formed = engine_groups(result, matched_at=now)
-    blocked = await tombstoned_ids(session, [group.group_id for group in formed])
+    blocked = await tombstoned_ids(session, formed)
     expected_groups = {
         group.group_id: group for group in formed if group.group_id not in blocked
     }
@@ -115,6 +117,7 @@ async def plan_rerun(
     kept_ids = {row.group_id for row in kept}
     plan = RerunPlan(
         items=items,
+        open_items=len(in_range),
         kept=kept,
         dissolve=[row for row in groups if row.group_id not in kept_ids],
         form=[
@@ -132,8 +135,7 @@ async def plan_rerun(
 
 def open_after(plan: RerunPlan) -> int:
     """Return the open items of the reconciliation after the plan is applied."""
-    open_in_plan = sum(1 for record in plan.items.values() if record.status == OPEN)
-    return plan.open_before - open_in_plan + len(plan.unmatched)
+    return plan.open_before - plan.open_items + len(plan.unmatched)
 
 
 async def apply_rerun(
@@ -157,7 +159,6 @@ async def apply_rerun(
     await store_groups(
         session,
         groups=[(group, None) for group in plan.form],
-        records=plan.items,
         changes=changes,
         now=now,
     )

@@ -2,7 +2,7 @@
 
 Everything for one chunk happens in the consumer's transaction: the new transactions,
 their reconciliation and side, the groups the engine forms from them and the open
-items, the status changes, and the `matches-produced` messages in the outbox. A crash
+items, the breaks, and the `matches-produced` messages in the outbox. A crash
 at any point rolls all of it back and the redelivered chunk starts again, so no
 transaction is lost and none is matched twice. Matching is incremental: only the open
 items of the reconciliations that received new items take part.
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.breaks.records import LIVE_STATES, age_basis_for, reason_of
 from recon_matcher.breaks.storage import (
+    BreakItem,
     break_from_values,
     load_break_values,
     open_breaks,
@@ -41,13 +42,8 @@ from recon_matcher.engine import MatchResult, match_transactions
 from recon_matcher.models import FileRecord, TransactionRecord
 from recon_matcher.reconciliation import repository
 from recon_matcher.reconciliation.bulk import insert_rows, table_of
-from recon_matcher.reconciliation.groups import (
-    MATCHED,
-    OPEN,
-    UNASSIGNED,
-    store_groups,
-    tombstoned_ids,
-)
+from recon_matcher.reconciliation.groups import store_groups, tombstoned_ids
+from recon_matcher.reconciliation.states import MATCHED, OPEN
 from recon_matcher.settings import MatcherSettings
 
 log = structlog.get_logger(__name__)
@@ -79,6 +75,7 @@ async def apply_chunk(
         item for item in chunk.transactions if item.transaction_id not in known
     ]
     touched: dict[str, Definition] = {}
+    new_ids: dict[str, list[str]] = {}
     unassigned: dict[tuple[str, str], int] = {}
     rows: list[dict[str, Any]] = []
     for item in new_items:
@@ -94,8 +91,8 @@ async def apply_chunk(
             chosen = assignments[0]
             row["reconciliation_id"] = chosen.definition.id
             row["side"] = chosen.side.value
-            row["status"] = OPEN
             touched[chosen.definition.id] = chosen.definition
+            new_ids.setdefault(chosen.definition.id, []).append(item.transaction_id)
         else:
             key = (item.account, item.record_kind.value)
             unassigned[key] = unassigned.get(key, 0) + 1
@@ -117,6 +114,7 @@ async def apply_chunk(
         await _match_definition(
             session,
             definition=definition,
+            new_ids=new_ids.get(definition.id, []),
             outcome=outcome,
             settings=settings,
             now=now,
@@ -158,12 +156,13 @@ async def _match_definition(
     session: AsyncSession,
     *,
     definition: Definition,
+    new_ids: Sequence[str],
     outcome: ChunkOutcome,
     settings: MatcherSettings,
     now: datetime,
 ) -> None:
     records = await repository.open_transactions(
-        session, reconciliation_id=definition.id
+        session, reconciliation_id=definition.id, new_ids=new_ids
     )
     await match_records(
         session,
@@ -206,22 +205,21 @@ async def store_result(
     formed: Sequence[MatchGroup],
     break_ids: Sequence[str],
     reasons: dict[str, BreakReason],
-    records: Mapping[str, TransactionRecord],
+    records: Mapping[str, BreakItem],
     settings: MatcherSettings,
     changes: MatchChanges,
     now: datetime,
 ) -> None:
-    """Store one matching run: its groups, their items' statuses and the breaks.
+    """Store one matching run: its groups, their items and the breaks.
 
     `formed` are the engine's groups and `break_ids` the items it left unmatched.
-    A group that an operator dissolved before is not formed again, and its items
-    stay open.
+    `records` must contain every item that may get a break. A group that an
+    operator dissolved before is not formed again, and its items stay open.
     """
-    blocked = await tombstoned_ids(session, [group.group_id for group in formed])
+    blocked = await tombstoned_ids(session, formed)
     await store_groups(
         session,
         groups=[(group, None) for group in formed if group.group_id not in blocked],
-        records=records,
         changes=changes,
         now=now,
     )
@@ -293,14 +291,14 @@ async def sync_breaks(
     definition: Definition,
     unmatched: Sequence[str],
     reasons: dict[str, BreakReason],
-    records: Mapping[str, TransactionRecord],
+    records: Mapping[str, BreakItem],
     settings: MatcherSettings,
     changes: MatchChanges,
     now: datetime,
 ) -> None:
     """Open a break for each unmatched item without one and refresh the reasons."""
     existing = await load_break_values(session, unmatched)
-    to_open: list[TransactionRecord] = []
+    to_open: list[BreakItem] = []
     new_reasons: list[dict[str, Any]] = []
     for transaction_id in unmatched:
         reason = reasons.get(transaction_id, BreakReason.NO_COUNTERPART)
@@ -361,8 +359,6 @@ def transaction_values(item: Transaction, *, received_at: datetime) -> dict[str,
         "value_date": item.value_date,
         "reconciliation_id": None,
         "side": None,
-        "status": UNASSIGNED,
-        "group_id": None,
         "body": item.model_dump_json(),
         "received_at": received_at,
     }
