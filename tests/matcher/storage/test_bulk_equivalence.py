@@ -9,6 +9,7 @@ for row, and each step must report the same changes. The state that
 reference path tracks step by step, as the old `transactions.status` column held it.
 """
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -295,3 +296,18 @@ async def test_bulk_path_stores_reference_rows(
     assert set(tracked.values()) == {"open", "matched", "proposed"}
     assert reference_states == tracked
     assert bulk_states == tracked
+
+
+async def test_status_counts_equal_derived_states(
+    session_pair: tuple[Sessions, Sessions],
+) -> None:
+    _, bulk_sessions = session_pair
+    await run_bulk(bulk_sessions, BreakAgeBasis.VALUE_DATE)
+    tallied = Counter((await derived_states(bulk_sessions)).values())
+
+    async with session_scope(bulk_sessions) as session:
+        counts = await states.status_counts(
+            session, reconciliation_id=RECONCILIATION_ID
+        )
+
+    assert counts == dict(tallied)

@@ -65,6 +65,7 @@ class TransactionRecord(Base):
 # The statuses of dissolved groups kept as tombstones (`reconciliation.groups`),
 # as literal SQL, so that a query with the same text can use the partial index.
 TOMBSTONE_CONDITION = "status IN ('unmatched', 'rejected')"
+PROPOSED_CONDITION = "status = 'proposed'"
 
 
 class MatchGroupRecord(Base):
@@ -102,6 +103,13 @@ class MatchGroupRecord(Base):
             "reconciliation_id",
             postgresql_where=text(TOMBSTONE_CONDITION),
             sqlite_where=text(TOMBSTONE_CONDITION),
+        ),
+        # Proposed groups of a reconciliation, counted after every run and action.
+        Index(
+            "ix_match_groups_proposed",
+            "reconciliation_id",
+            postgresql_where=text(PROPOSED_CONDITION),
+            sqlite_where=text(PROPOSED_CONDITION),
         ),
     )
 

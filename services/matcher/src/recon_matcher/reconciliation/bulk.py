@@ -76,11 +76,20 @@ def batches[T](items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def id_batches(
-    column: ColumnElement[str], ids: Sequence[str], *, postgresql: bool
+    column: ColumnElement[str],
+    ids: Sequence[str],
+    *,
+    postgresql: bool,
+    array_batch: int | None = None,
 ) -> Iterator[ColumnElement[bool]]:
-    """Yield one `column` membership condition per batch of `ids`."""
+    """Yield one `column` membership condition per batch of `ids`.
+
+    `array_batch` caps PostgreSQL's batches below `ARRAY_BATCH`: a smaller array
+    keeps the planner on the index where a large one would make it scan the table.
+    """
     if postgresql:
-        for batch in batches(ids, ARRAY_BATCH):
+        size = ARRAY_BATCH if array_batch is None else min(array_batch, ARRAY_BATCH)
+        for batch in batches(ids, size):
             yield column == any_(
                 bindparam(None, list(batch), type_=ARRAY(String()), unique=True)
             )

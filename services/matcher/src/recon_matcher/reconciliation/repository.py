@@ -1,6 +1,7 @@
 """SQL of transactions, files and match groups."""
 
 from collections.abc import Iterable, Sequence
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +15,9 @@ from recon_matcher.models import (
 )
 from recon_matcher.reconciliation import states
 from recon_matcher.reconciliation.bulk import id_batches, is_postgresql, table_of
+
+# Keys per read of open transactions by primary key.
+_BY_KEY_BATCH: Final = 1_000
 
 
 async def existing_transaction_ids(
@@ -41,24 +45,29 @@ async def open_transactions(
 ) -> Sequence[TransactionRecord]:
     """Return the open transactions of a reconciliation (see `states`).
 
-    Every open item that has been through a matching run has a live break, so the
-    read starts from the reconciliation's live breaks and adds those of `new_ids`,
-    the items stored since, that are open. Its cost follows the open items, not
-    the whole history of the reconciliation.
+    Every open item that has been through a matching run has a live break, and a
+    live break belongs to an item in no group (storing a group closes its items'
+    breaks). So the read starts from the reconciliation's live breaks and adds
+    those of `new_ids`, the items stored since, that are open. Its cost follows
+    the open items, not the whole history of the reconciliation.
     """
-    live = select(BreakRecord.transaction_id).where(
-        BreakRecord.reconciliation_id == reconciliation_id,
-        BreakRecord.state.in_(sorted(LIVE_STATES)),
-    )
-    rows = await session.scalars(
-        select(TransactionRecord).where(
-            TransactionRecord.transaction_id.in_(live), states.is_open()
+    live_ids = await session.scalars(
+        select(BreakRecord.transaction_id).where(
+            BreakRecord.reconciliation_id == reconciliation_id,
+            BreakRecord.state.in_(sorted(LIVE_STATES)),
         )
     )
-    found = {record.transaction_id: record for record in rows}
+    found: dict[str, TransactionRecord] = {}
     postgresql = await is_postgresql(session)
-    missing = [key for key in dict.fromkeys(new_ids) if key not in found]
     key_column = table_of(TransactionRecord).c.transaction_id
+    # By key in batches, so that the database reads the open rows through the
+    # primary key instead of scanning the whole table for a join.
+    for condition in id_batches(
+        key_column, list(live_ids), postgresql=postgresql, array_batch=_BY_KEY_BATCH
+    ):
+        batch = await session.scalars(select(TransactionRecord).where(condition))
+        found.update((record.transaction_id, record) for record in batch)
+    missing = [key for key in dict.fromkeys(new_ids) if key not in found]
     for condition in id_batches(key_column, missing, postgresql=postgresql):
         batch = await session.scalars(
             select(TransactionRecord).where(

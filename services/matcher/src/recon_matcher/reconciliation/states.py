@@ -111,12 +111,50 @@ async def statuses(
 async def status_counts(
     session: AsyncSession, *, reconciliation_id: str
 ) -> dict[str, int]:
-    """Return the number of transactions of a reconciliation per state."""
-    status = status_expression()
-    rows = await session.execute(
-        select(status, func.count())
-        .select_from(stated_transactions())
-        .where(_TRANSACTIONS.c.reconciliation_id == reconciliation_id)
-        .group_by(status)
+    """Return the number of transactions of a reconciliation per state.
+
+    Every chunk and every operator action publishes these counts, so they are
+    summed from narrow index reads instead of joining each transaction to its
+    item, group and break. That relies on what the service keeps true: a live
+    break belongs to an item in no group, an item that a run left unmatched has a
+    break, and a written-off break belongs to an item in no group. Matched is
+    what remains.
+    """
+    total = await session.scalar(
+        select(func.count()).where(
+            _TRANSACTIONS.c.reconciliation_id == reconciliation_id
+        )
     )
-    return {value: count for value, count in rows}
+    breaks = await session.execute(
+        select(_BREAKS.c.state, func.count())
+        .where(
+            _BREAKS.c.reconciliation_id == reconciliation_id,
+            _BREAKS.c.state != BreakState.CLOSED.value,
+        )
+        .group_by(_BREAKS.c.state)
+    )
+    per_break_state = {state: count for state, count in breaks}
+    force_closed = await session.scalar(
+        select(func.count()).where(
+            _BREAKS.c.reconciliation_id == reconciliation_id,
+            _BREAKS.c.state == BreakState.CLOSED.value,
+            ~exists().where(_ITEMS.c.transaction_id == _BREAKS.c.transaction_id),
+        )
+    )
+    proposed = await session.scalar(
+        select(func.count())
+        .select_from(_ITEMS.join(_GROUPS, _GROUPS.c.group_id == _ITEMS.c.group_id))
+        .where(
+            _GROUPS.c.reconciliation_id == reconciliation_id,
+            _GROUPS.c.status == MatchGroupStatus.PROPOSED.value,
+        )
+    )
+    counts = {
+        OPEN: per_break_state.get(BreakState.OPEN.value, 0)
+        + per_break_state.get(BreakState.ASSIGNED.value, 0),
+        PROPOSED: proposed or 0,
+        WRITTEN_OFF: per_break_state.get(BreakState.WRITTEN_OFF.value, 0),
+        CLOSED: force_closed or 0,
+    }
+    counts[MATCHED] = (total or 0) - sum(counts.values())
+    return {state: count for state, count in counts.items() if count}

@@ -23,6 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _TOMBSTONES = "status IN ('unmatched', 'rejected')"
+_PROPOSED = "status = 'proposed'"
 
 # Statements that make the state derived from items, groups and breaks equal to the
 # stored `status`. Each one touches only rows where the two disagree, which the
@@ -196,10 +197,18 @@ def upgrade() -> None:
             postgresql_where=sa.text(_TOMBSTONES),
             sqlite_where=sa.text(_TOMBSTONES),
         )
+        batch_op.create_index(
+            "ix_match_groups_proposed",
+            ["reconciliation_id"],
+            unique=False,
+            postgresql_where=sa.text(_PROPOSED),
+            sqlite_where=sa.text(_PROPOSED),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("match_groups", schema=None) as batch_op:
+        batch_op.drop_index("ix_match_groups_proposed")
         batch_op.drop_index("ix_match_groups_tombstones")
 
     # NOT NULL through a server default, because SQLite cannot make an added column
