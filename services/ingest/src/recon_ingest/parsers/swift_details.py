@@ -9,12 +9,14 @@ kept as it is in the remittance information.
 """
 
 import re
-from dataclasses import dataclass
 
 # The `?NN` code that starts a subfield.
 _GERMAN_CODE = re.compile(r"\?(\d{2})")
 _TWO_DIGIT_CODES = frozenset(f"{code:02d}" for code in range(100))
-_SEPA_KEYWORD = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT)\+")
+# SEPA keywords in the purpose text, each written with a "+" after it.
+_SEPA_KEYWORDS = frozenset(
+    {"EREF", "KREF", "MREF", "CRED", "DEBT", "SVWZ", "ABWA", "ABWE", "COAM", "OAMT"}
+)
 _SLASH_KEYS = (
     "EREF",
     "NAME",
@@ -41,16 +43,12 @@ _PURPOSE_CODES = tuple(f"{code:02d}" for code in (*range(20, 30), *range(60, 64)
 _NO_PURPOSE = ("",) * len(_PURPOSE_CODES)
 
 
-# Not frozen, because a frozen dataclass takes about four times as long to build and
-# `read_details` builds one per entry.
-@dataclass(slots=True)
-class InformationDetails:
-    """References and parties found in one `:86:` text."""
-
-    remittance_info: str | None = None
-    counterparty_name: str | None = None
-    counterparty_account: str | None = None
-    end_to_end_id: str | None = None
+# References and parties found in one `:86:` text: remittance information,
+# counterparty name, counterparty account and end-to-end id. A plain tuple, because
+# `read_details` returns one per entry and a slotted dataclass took about ten times
+# as long to build (timeit).
+InformationDetails = tuple[str | None, str | None, str | None, str | None]
+_NO_DETAILS: InformationDetails = (None, None, None, None)
 
 
 def read_details(lines: list[str]) -> InformationDetails:
@@ -60,27 +58,23 @@ def read_details(lines: list[str]) -> InformationDetails:
     """
     raw = "\n".join(lines).strip()
     if not raw:
-        return InformationDetails()
+        return _NO_DETAILS
     joined = "".join(lines)
     # A three-digit business code and "?", as `^\d{3}\?` matches it.
     if joined[3:4] == "?" and joined[:3].isdecimal():
         return _read_german(joined, raw)
     if _SLASH_FIELD.match(joined):
         return _read_slash(joined, raw)
-    return InformationDetails(remittance_info=raw)
+    return raw, None, None, None
 
 
 def _read_german(joined: str, raw: str) -> InformationDetails:
     subfields = _german_subfields(joined)
-    purpose = "".join(map(subfields.get, _PURPOSE_CODES, _NO_PURPOSE))
-    name = (subfields.get("32", "") + subfields.get("33", "")).strip()
-    account = subfields.get("31", "").strip()
-    return InformationDetails(
-        remittance_info=raw,
-        counterparty_name=name or None,
-        counterparty_account=account or None,
-        end_to_end_id=_sepa_value(purpose, "EREF"),
-    )
+    get = subfields.get
+    purpose = "".join(map(get, _PURPOSE_CODES, _NO_PURPOSE))
+    name = (get("32", "") + get("33", "")).strip()
+    account = get("31", "").strip()
+    return raw, name or None, account or None, _sepa_value(purpose, "EREF")
 
 
 def _german_subfields(joined: str) -> dict[str, str]:
@@ -119,8 +113,17 @@ def _sepa_value(purpose: str, keyword: str) -> str | None:
     if start < 0:
         return None
     start += len(keyword) + 1
-    end = _SEPA_KEYWORD.search(purpose, start)
-    value = purpose[start : None if end is None else end.start()].strip()
+    # The value ends where the first keyword at or after `start` begins. Checking
+    # the four letters before each "+" finds the same keyword as a pattern search
+    # for all keywords, in less than half the time.
+    end = len(purpose)
+    plus = purpose.find("+", start + 4)
+    while plus >= 0:
+        if purpose[plus - 4 : plus] in _SEPA_KEYWORDS:
+            end = plus - 4
+            break
+        plus = purpose.find("+", plus + 1)
+    value = purpose[start:end].strip()
     return value if value and value != "NOTPROVIDED" else None
 
 
@@ -139,9 +142,4 @@ def _read_slash(joined: str, raw: str) -> InformationDetails:
     end_to_end = values.get("EREF")
     if end_to_end == "NOTPROVIDED":
         end_to_end = None
-    return InformationDetails(
-        remittance_info=raw,
-        counterparty_name=name or None,
-        counterparty_account=account or None,
-        end_to_end_id=end_to_end or None,
-    )
+    return raw, name or None, account or None, end_to_end or None

@@ -155,7 +155,7 @@ def parse_statement_line(lines: list[str], *, line: int) -> StatementLine:
     usual = _USUAL_LINE.match(lines[0])
     if usual is None:
         return _parse_unusual_line(lines, where=f"line {line}: :61:")
-    dates, mark, amount_text, type_code = usual.group("dates", "mark", "amount", "code")
+    dates, mark, amount_text, type_code, customer, bank = usual.groups()
     parsed_dates = _cached_dates(dates)
     if parsed_dates is None:
         parsed_dates = _parse_dates(dates, where=f"line {line}: :61:")
@@ -164,33 +164,38 @@ def parse_statement_line(lines: list[str], *, line: int) -> StatementLine:
         amount = Decimal(amount_text)
         decimals = 0
     else:
-        # The pattern admits only amounts that parse_mt_amount accepts.
-        amount = Decimal(amount_text.replace(",", ".").rstrip("."))
+        # The pattern admits only amounts that parse_mt_amount accepts. A trailing
+        # "." is valid for Decimal and gives the same value and exponent as none.
+        amount = Decimal(amount_text.replace(",", "."))
         decimals = len(amount_text) - comma - 1
     direction, reversal = _MARKS[mark]
-    customer, bank = usual.group("customer", "bank")
     if bank is None:
         customer, bank, supplementary = _split_references(lines[0][usual.end() :])
+        if len(lines) > 1:
+            supplementary.extend(text.strip() for text in lines[1:])
+        details = "\n".join(supplementary)
     else:
         # What `_split_references` returns for references without whitespace.
         if customer == _NO_REFERENCE:
             customer = None
         bank = bank or None
-        supplementary = []
-    if len(lines) > 1:
-        supplementary.extend(text.strip() for text in lines[1:])
+        details = ""
+        if len(lines) > 1:
+            details = "\n".join(text.strip() for text in lines[1:])
+    # Positional arguments, in field order, because they take half the time of
+    # keywords and there is one StatementLine per entry. Type codes repeat, so one
+    # string each is kept for all entries.
     return StatementLine(
-        value_date=parsed_dates[0],
-        entry_date=parsed_dates[1],
-        direction=direction,
-        reversal=reversal,
-        amount=amount,
-        amount_decimals=decimals,
-        # Type codes repeat, so one string each is kept for all entries.
-        type_code=sys.intern(type_code.strip()),
-        customer_reference=customer,
-        bank_reference=bank,
-        supplementary="\n".join(supplementary),
+        parsed_dates[0],
+        parsed_dates[1],
+        direction,
+        reversal,
+        amount,
+        decimals,
+        sys.intern(type_code.strip()),
+        customer,
+        bank,
+        details,
     )
 
 

@@ -17,7 +17,6 @@ from recon_common.events import Balance, Direction
 from recon_common.money import AmountError, minor_units
 
 from recon_ingest.parsers.context import (
-    CheckedFields,
     ParseContext,
     StatementTotals,
     check_statement,
@@ -123,11 +122,23 @@ def _split_statements(message: Message) -> list[_Statement]:
         if statement is not None:
             # Most fields are `:61:` and `:86:`, so they skip `_apply`.
             if tag == "86":
-                _attach_information(statement, item.lines)
+                # An `:86:` right after an entry or its `:86:` belongs to that entry.
+                entries = statement.entries
+                if (
+                    entries
+                    and statement.last_tag in _ENTRY_TAGS
+                    and not statement.closed
+                ):
+                    entry = entries[-1]
+                    if entry.information is None:
+                        entry.information = item.lines
+                    else:
+                        entry.information = entry.information + item.lines
+                statement.last_tag = "86"
                 continue
             if tag == "61" and not statement.closed:
                 parsed = parse_statement_line(item.lines, line=item.line)
-                statement.entries.append(_Entry(item.line, parsed))
+                statement.entries.append(_Entry(item.line, parsed, None))
                 statement.last_tag = "61"
                 continue
         if tag == "20":
@@ -176,17 +187,6 @@ def _apply(statement: _Statement, item: Field) -> None:
             pass
     if item.tag != "NS":
         statement.last_tag = item.tag
-
-
-def _attach_information(statement: _Statement, lines: list[str]) -> None:
-    statement_open = not statement.closed
-    if statement.entries and statement.last_tag in _ENTRY_TAGS and statement_open:
-        entry = statement.entries[-1]
-        if entry.information is None:
-            entry.information = lines
-        else:
-            entry.information = entry.information + lines
-    statement.last_tag = "86"
 
 
 def _account(text: str) -> str:
@@ -287,45 +287,66 @@ def _add_transactions(
     statement: _Statement, *, account: str, currency: str, context: ParseContext
 ) -> None:
     """Add a transaction for each entry of the statement."""
+    # Without a scale, max_decimals of -1 sends every amount to checked_amount.
     scale = _amount_scale(currency)
+    max_decimals, quantum = scale if scale is not None else (-1, Decimal(1))
+    # Values that are the same for every entry of the statement, read once.
+    bank_id = context.bank_id
+    file_id = context.file_id
+    source_format = context.source_format
+    record_kind = context.record_kind
+    reference = statement.reference
+    sequence = statement.sequence
+    add_transaction = context.add_checked_transaction
     for entry in statement.entries:
         parsed = entry.parsed
-        details = read_details(entry.information or [])
-        supplementary = parsed.supplementary
-        information = details.remittance_info or ""
-        if supplementary and information:
-            remittance = f"{supplementary}\n{information}"
+        information = entry.information
+        if information is None:
+            remittance_info = name = counterparty_account = end_to_end_id = None
         else:
-            remittance = supplementary or information
+            details = read_details(information)
+            remittance_info, name, counterparty_account, end_to_end_id = details
+        supplementary = parsed.supplementary
+        remittance: str | None
+        if supplementary and remittance_info:
+            remittance = f"{supplementary}\n{remittance_info}"
+        else:
+            remittance = supplementary or remittance_info
         location = f"line {entry.line}"
         decimals = parsed.amount_decimals
-        if scale is not None and decimals is not None and decimals <= scale[0]:
+        if decimals is not None and decimals <= max_decimals:
             # The amount fits the currency's minor units as written, which is the
             # case where checked_amount only quantizes it.
-            amount = parsed.amount.quantize(scale[1])
+            amount = parsed.amount.quantize(quantum)
         else:
             where = f"{location}: :61:"
             amount = checked_amount(parsed.amount, currency, where=where)
-        fields: CheckedFields = {
-            "account": account,
-            "currency": currency,
-            "amount": amount,
-            "direction": parsed.direction,
-            "value_date": parsed.value_date,
-            "booking_date": parsed.entry_date,
-            "reversal": parsed.reversal,
-            "statement_id": statement.reference,
-            "statement_sequence": statement.sequence,
-            "bank_reference": parsed.bank_reference,
-            "customer_reference": parsed.customer_reference,
-            "end_to_end_id": details.end_to_end_id,
-            "counterparty_name": details.counterparty_name,
-            "counterparty_account": details.counterparty_account,
-            "remittance_info": remittance or None,
-            "bank_transaction_code": parsed.type_code,
-            "source_location": location,
-        }
-        context.add_checked_transaction(fields)
+        add_transaction(
+            {
+                "transaction_id": "",
+                "bank_id": bank_id,
+                "file_id": file_id,
+                "source_format": source_format,
+                "record_kind": record_kind,
+                "account": account,
+                "currency": currency,
+                "amount": amount,
+                "direction": parsed.direction,
+                "value_date": parsed.value_date,
+                "booking_date": parsed.entry_date,
+                "reversal": parsed.reversal,
+                "statement_id": reference,
+                "statement_sequence": sequence,
+                "bank_reference": parsed.bank_reference,
+                "customer_reference": parsed.customer_reference,
+                "end_to_end_id": end_to_end_id,
+                "counterparty_name": name,
+                "counterparty_account": counterparty_account,
+                "remittance_info": remittance or None,
+                "bank_transaction_code": parsed.type_code,
+                "source_location": location,
+            }
+        )
 
 
 def _check_totals(statement: _Statement, *, context: ParseContext) -> list[str]:

@@ -162,7 +162,14 @@ def split_messages(lines: list[str]) -> Iterator[Message]:
             tag_end = stripped.find(":", 1, 5)
             tag = stripped[1:tag_end]
             if tag_end > 0 and tag in KNOWN_TAGS:
-                splitter.start_field(number, tag, stripped[tag_end + 1 :])
+                current = splitter.current
+                if current is None:
+                    splitter.start_field(number, tag, stripped[tag_end + 1 :])
+                else:
+                    # The steps of start_field for a message that is already open.
+                    open_lines = [stripped[tag_end + 1 :]]
+                    splitter.open_lines = open_lines
+                    current.fields.append(Field(tag, number, open_lines))
                 continue
         elif first in _CONTROL_STARTS:
             # Only these lines end a message, so only they can close one.
