@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from recon_common.logging import configure_logging
 from recon_common.settings import LogFormat
 
@@ -41,7 +43,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     demo.run_upload(stack, day, progress=progress)
     summary = demo.wait_for_results(stack, day, progress=progress)
-    _print_summary(stack, summary, seconds=time.monotonic() - started)
+    _print_summary(summary, seconds=time.monotonic() - started)
+    _print_access(stack, data_dir_option=args.data_dir)
     return 0
 
 
@@ -49,10 +52,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     """Start the broker and the services on the existing data folder."""
     stack = LocalStack(_data_dir(args))
     stack.up(progress=Progress())
-    password_file = stack.service_dir("reporting") / "initial-password.txt"
-    print(f"web pages: {stack.url('reporting')}/")
-    if password_file.exists():
-        print(f"  log in as 'operator'; the password is in {password_file}")
+    print()
+    _print_access(stack, data_dir_option=args.data_dir)
     return 0
 
 
@@ -91,7 +92,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     demo.run_upload(stack, day, progress=progress)
     summary = demo.wait_for_results(stack, day, progress=progress)
-    _print_summary(stack, summary, seconds=time.monotonic() - started)
+    _print_summary(summary, seconds=time.monotonic() - started)
+    _print_access(stack, data_dir_option=args.data_dir)
     return 0
 
 
@@ -104,6 +106,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if all(state == "stopped" for state in states.values()):
         # Exit status 3 means "not running", as for init scripts.
         return 3
+    if stack.running_pid("ingest") is not None:
+        print()
+        for line in sftp_lines(stack):
+            print(line)
     if stack.running_pid("reporting") is not None:
         try:
             summary = demo.fetch_summary(stack)
@@ -136,18 +142,84 @@ def _print_totals(summary: dict[str, Any]) -> None:
         print(f"  {label:16} {value}")
 
 
-def _print_summary(
-    stack: LocalStack, summary: dict[str, Any], *, seconds: float
-) -> None:
+def _print_summary(summary: dict[str, Any], *, seconds: float) -> None:
     print()
     print(f"Demo day reconciled in {seconds:.0f} s")
     _print_totals(summary)
-    user, _ = demo.reporting_credentials(stack)
-    password_file = stack.service_dir("reporting") / "initial-password.txt"
     print()
+
+
+def _print_access(stack: LocalStack, *, data_dir_option: str | None) -> None:
+    password_file = stack.service_dir("reporting") / "initial-password.txt"
     print(f"Web pages: {stack.url('reporting')}/")
-    print(f"  log in as {user!r}; the password is in {password_file}")
-    print("Stop everything with: .venv/bin/recon down")
+    if password_file.exists():
+        user, _ = demo.reporting_credentials(stack)
+        print(f"  log in as {user!r}; the password is in {password_file}")
+    for line in sftp_lines(stack):
+        print(line)
+    status = recon_command("status", stack=stack, data_dir_option=data_dir_option)
+    down = recon_command("down", stack=stack, data_dir_option=data_dir_option)
+    print(f"Show the state with: {status}")
+    print(f"Stop everything with: {down}")
+
+
+def recon_command(
+    subcommand: str, *, stack: LocalStack, data_dir_option: str | None
+) -> str:
+    """Return the shell command that runs `recon <subcommand>` on the same stack.
+
+    It repeats `RECON_PORT_OFFSET` and the data folder when they differ from the
+    defaults, because `recon status` and `recon down` need them to find the stack.
+    """
+    words: list[str] = []
+    if stack.ports.offset:
+        words.append(f"RECON_PORT_OFFSET={stack.ports.offset}")
+    environment_dir = os.environ.get("RECON_DATA_DIR")
+    if data_dir_option is None and environment_dir:
+        words.append(f"RECON_DATA_DIR={shlex.quote(environment_dir)}")
+    words.append(".venv/bin/recon")
+    if data_dir_option is not None:
+        words += ["--data-dir", shlex.quote(data_dir_option)]
+    words.append(subcommand)
+    return " ".join(words)
+
+
+def sftp_lines(stack: LocalStack) -> list[str]:
+    """Return the SFTP address, users file, users and upload folder as lines."""
+    port = stack.ports.of("sftp")
+    users_file = stack.sftp_users_file()
+    users = _sftp_usernames(users_file)
+    lines = [
+        f"SFTP: host 127.0.0.1, port {port}",
+        f"  users file: {users_file} (re-read when it changes; see docs/ingest.md)",
+    ]
+    if users:
+        lines.append(f"  users: {', '.join(users)}")
+    lines.append(
+        "  upload into the user's home folder, where the session starts "
+        f"({stack.sftp_root() / 'home' / '<user>'} on disk)"
+    )
+    key = demo.sftp_key_path(stack)
+    if users and key.exists():
+        lines.append(f"  for example: sftp -P {port} -i {key} {users[0]}@127.0.0.1")
+    return lines
+
+
+def _sftp_usernames(path: Path) -> list[str]:
+    # The ingest service validates this file. Here a file that cannot be read only
+    # leaves out the user names.
+    try:
+        document = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return []
+    users = document.get("users") if isinstance(document, dict) else None
+    if not isinstance(users, list):
+        return []
+    return [
+        str(user["username"])
+        for user in users
+        if isinstance(user, dict) and "username" in user
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

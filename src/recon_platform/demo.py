@@ -136,8 +136,13 @@ def _write_definitions(
     path.write_text(yaml.safe_dump({"definitions": definitions}, sort_keys=False))
 
 
+def sftp_key_path(stack: LocalStack) -> Path:
+    """Return the private key that the demo's SFTP users log in with."""
+    return stack.data_dir / "demo" / "sftp-key"
+
+
 def _write_sftp_users(stack: LocalStack, folder: Path) -> None:
-    key_path = folder / "sftp-key"
+    key_path = sftp_key_path(stack)
     if not key_path.exists():
         key = asyncssh.generate_private_key("ssh-ed25519", comment="demo uploads")
         key.write_private_key(key_path)
@@ -154,7 +159,7 @@ def _write_sftp_users(stack: LocalStack, folder: Path) -> None:
             },
         ]
     }
-    path = stack.service_dir("ingest") / "sftp-users.yaml"
+    path = stack.sftp_users_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(users, sort_keys=False))
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,10 @@ _BASE_PORTS = {
     "sftp": 2222,
     "kafka": 19092,
 }
+
+
+# Seconds between "still waiting" lines while services start.
+PROGRESS_INTERVAL_S = 5.0
 
 
 class StackError(RuntimeError):
@@ -105,6 +110,14 @@ class LocalStack:
         """Return the folder that contains a service's database and files."""
         return self.data_dir / service
 
+    def sftp_users_file(self) -> Path:
+        """Return the ingest service's SFTP users file (`INGEST_SFTP_USERS_FILE`)."""
+        return self.service_dir("ingest") / "sftp-users.yaml"
+
+    def sftp_root(self) -> Path:
+        """Return the SFTP root, which contains the home folder of each user."""
+        return self.service_dir("ingest") / "sftp"
+
     def environment(self, service: str, *, bootstrap: str) -> dict[str, str]:
         """Return the environment variables that configure a service locally."""
         prefix = f"{service.upper()}_"
@@ -126,8 +139,8 @@ class LocalStack:
         if service == "ingest":
             values |= {
                 "SFTP_PORT": str(self.ports.of("sftp")),
-                "SFTP_ROOT": str(home / "sftp"),
-                "SFTP_USERS_FILE": str(home / "sftp-users.yaml"),
+                "SFTP_ROOT": str(self.sftp_root()),
+                "SFTP_USERS_FILE": str(self.sftp_users_file()),
                 "SFTP_HOST_KEY": str(home / "sftp-host-key"),
                 "STORAGE_PATH": str(home / "objects"),
             }
@@ -196,9 +209,7 @@ class LocalStack:
         for service in SERVICE_ORDER:
             self._spawn_service(service, bootstrap=self.kafka_bootstrap)
         progress(f"started {', '.join(SERVICE_ORDER)}; waiting until they are ready")
-        for service in SERVICE_ORDER:
-            self._wait_ready(service, timeout_s=180.0)
-            progress(f"{service} ready on {self.url(service)}")
+        self.wait_until_ready(SERVICE_ORDER, progress=progress, timeout_s=180.0)
 
     def start_service(self, service: str, *, timeout_s: float = 120.0) -> None:
         """Start one service in the background and wait until it is ready."""
@@ -248,26 +259,69 @@ class LocalStack:
         self.pid_file(service).write_text(str(process.pid))
 
     def _wait_ready(self, service: str, *, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        last = "no answer yet"
-        while time.monotonic() < deadline:
-            if self.running_pid(service) is None:
-                raise StackError(
-                    f"{service} exited during start-up; see "
-                    f"{self.logs_dir / (service + '.log')}"
+        self.wait_until_ready([service], progress=None, timeout_s=timeout_s)
+
+    def wait_until_ready(
+        self,
+        services: Sequence[str],
+        *,
+        progress: Callable[[str], None] | None,
+        timeout_s: float,
+    ) -> None:
+        """Poll `/readyz` of each service and report each one as it becomes ready.
+
+        Raise `StackError` when a service exits, or when one is not ready within
+        `timeout_s` seconds. Every `PROGRESS_INTERVAL_S` seconds `progress` also
+        gets the services still waited for.
+        """
+        started = time.monotonic()
+        deadline = started + timeout_s
+        next_report = started + PROGRESS_INTERVAL_S
+        waiting = list(services)
+        last_answer = dict.fromkeys(waiting, "no answer yet")
+        while True:
+            for service in list(waiting):
+                answer = self._readiness(service)
+                if answer is not None:
+                    last_answer[service] = answer
+                    continue
+                waiting.remove(service)
+                if progress is not None:
+                    elapsed = time.monotonic() - started
+                    progress(
+                        f"{service} ready on {self.url(service)} after {elapsed:.1f} s"
+                    )
+            if not waiting:
+                return
+            now = time.monotonic()
+            if now >= deadline:
+                answers = "; ".join(
+                    f"{service}: {last_answer[service]}" for service in waiting
                 )
-            try:
-                response = httpx.get(f"{self.url(service)}/readyz", timeout=2.0)
-                if response.status_code == 200:
-                    return
-                last = response.text[:300]
-            except httpx.HTTPError as exc:
-                last = str(exc)
+                logs = ", ".join(str(self.logs_dir / f"{name}.log") for name in waiting)
+                raise StackError(
+                    f"{', '.join(waiting)} not ready after {timeout_s:.0f} s "
+                    f"({answers}); see {logs}"
+                )
+            if progress is not None and now >= next_report:
+                progress(f"still waiting for {', '.join(waiting)}")
+                next_report = now + PROGRESS_INTERVAL_S
             time.sleep(0.5)
-        raise StackError(
-            f"{service} not ready after {timeout_s:.0f} s ({last}); see "
-            f"{self.logs_dir / (service + '.log')}"
-        )
+
+    def _readiness(self, service: str) -> str | None:
+        """Return None when the service is ready, else why it is not ready yet."""
+        if self.running_pid(service) is None:
+            raise StackError(
+                f"{service} exited during start-up; see "
+                f"{self.logs_dir / (service + '.log')}"
+            )
+        try:
+            response = httpx.get(f"{self.url(service)}/readyz", timeout=2.0)
+        except httpx.HTTPError as exc:
+            return str(exc) or type(exc).__name__
+        if response.status_code == 200:
+            return None
+        return f"HTTP {response.status_code} {response.text[:300]}"
 
     def down(self, *, progress: "Progress") -> None:
         """Stop every service, then the broker."""

@@ -228,3 +228,65 @@ async def test_rerun_applies_outside_manual_groups(
     items = await group_items(app)
     assert items["s1"] == manual.json()["group"]["group_id"]
     assert ("reconciliation.rerun", "otto", "success") in await audit_actions(app)
+
+
+async def test_unmatch_without_reason_names_field(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await feed(
+        app,
+        "file-1",
+        [item("s1", "5.00", reference="A"), ledger("l1", "5.00", reference="A")],
+    )
+    group_id = (await group_items(app))["s1"]
+
+    missing = await client.post(
+        f"/v1/match-groups/{group_id}/unmatch",
+        json={},
+        headers=headers(service_token),
+    )
+    empty = await client.post(
+        f"/v1/match-groups/{group_id}/unmatch",
+        json={"reason": ""},
+        headers=headers(service_token),
+    )
+
+    assert missing.status_code == 422
+    assert missing.json() == {
+        "error": "RequestValidationError",
+        "detail": "reason is required in the request body",
+    }
+    assert empty.json()["detail"] == (
+        "reason in the request body is invalid: String should have at least "
+        "1 character, found ''"
+    )
+    assert (await statuses(app))["s1"] == "matched"
+
+
+async def test_manual_match_invalid_json_names_problem(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    response = await client.post(
+        MANUAL,
+        content=b"{not json",
+        headers={**headers(service_token), "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("the request body is not valid JSON")
+
+
+async def test_rerun_unknown_reconciliation_names_public_route(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    response = await client.post(
+        "/v1/reconciliations/nostro-unknown/rerun",
+        params={"from": "2026-11-01", "to": "2026-11-30"},
+        headers=headers(service_token),
+    )
+
+    detail = response.json()["detail"]
+    assert response.status_code == 404
+    assert detail.startswith("reconciliation 'nostro-unknown' not found;")
+    assert "GET /api/v1/reconciliations on the reporting service" in detail
+    assert "GET /v1/reconciliations" not in detail

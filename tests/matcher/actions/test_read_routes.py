@@ -74,3 +74,46 @@ async def test_matcher_openapi_open_without_token(client: httpx.AsyncClient) -> 
     operation = response.json()["paths"]["/v1/reconciliations"]["get"]
     assert response.status_code == 200
     assert operation["security"] == [{"ServiceToken": []}]
+
+
+async def test_approvals_without_acting_user_rejected(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    response = await client.get(
+        "/v1/approvals", params={"state": "pending"}, headers=_bearer(service_token)
+    )
+
+    detail = response.json()["detail"]
+    assert response.status_code == 400
+    assert response.json()["error"] == "MissingActingUser"
+    assert "missing X-Acting-User and X-Acting-Role headers;" in detail
+    assert "the service token is valid" in detail
+
+
+async def test_approvals_without_role_names_role_header(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    response = await client.get(
+        "/v1/approvals",
+        headers={**_bearer(service_token), "X-Acting-User": "otto"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("missing X-Acting-Role header;")
+
+
+async def test_approvals_long_user_name_rejected(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    response = await client.get(
+        "/v1/approvals",
+        headers={
+            **_bearer(service_token),
+            "X-Acting-User": "a" * 201,
+            "X-Acting-Role": "approver",
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "InvalidActingUser"
+    assert "201 characters long" in response.json()["detail"]

@@ -383,3 +383,32 @@ async def test_api_oversized_body_rejected(
     response = await _save(client, service_token, text)
 
     assert response.status_code == 413
+
+
+async def test_api_diff_without_versions_uses_envelope(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    response = await client.get(
+        f"/v1/definitions/{DEFINITION_ID}/diff", headers=headers(service_token)
+    )
+
+    body = response.json()
+    assert response.status_code == 422
+    assert body["error"] == "RequestValidationError"
+    assert body["detail"] == (
+        "from is required in the query string; to is required in the query string"
+    )
+
+
+async def test_api_read_without_acting_user_rejected(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    response = await client.get(
+        "/v1/definitions", headers={"Authorization": f"Bearer {service_token}"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "MissingActingUser"
+    assert (
+        "missing X-Acting-User and X-Acting-Role headers;" in response.json()["detail"]
+    )

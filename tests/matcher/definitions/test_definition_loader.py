@@ -233,3 +233,12 @@ def test_loader_threshold_order() -> None:
     message = _error(_single(body))
 
     assert "auto_confirm 0.5 is below min_score 0.8" in message
+
+
+def test_loader_invalid_regex_shows_engine_error() -> None:
+    body = "passes: [{name: e, kind: exact, reference: {side_a: {pattern: '(\\d+'}}}]"
+
+    message = _error(_single(body))
+
+    assert "invalid regular expression `(\\d+`" in message
+    assert "regex parse error: unclosed group (at `(`, character 1)" in message

@@ -1,6 +1,7 @@
 """Command line: parse one file and print its statements and transactions as JSON.
 
 Usage: python -m recon_ingest.parsers FILE [--format F] [--encoding E]
+       [--csv-profile PROFILES_FILE [--csv-profile-name NAME]]
 """
 
 import argparse
@@ -12,9 +13,11 @@ from typing import Any
 from recon_common.logging import configure_logging
 from recon_common.settings import LogFormat
 
+from recon_ingest.parsers.csv_profile import LEDGER_PROFILE, CsvProfile
 from recon_ingest.parsers.detect import FORMATS
 from recon_ingest.parsers.model import ParseRejected, ParseSettings
 from recon_ingest.parsers.service import parse_file
+from recon_ingest.parsing.profiles import InvalidProfilesFile, load_csv_profiles
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +43,61 @@ def build_parser() -> argparse.ArgumentParser:
         default="warn",
         help="what to do when a statement does not balance (default: warn)",
     )
+    parser.add_argument(
+        "--csv-profile",
+        type=Path,
+        metavar="PROFILES_FILE",
+        help="YAML or JSON file of named CSV column mappings, in the format of "
+        "INGEST_CSV_PROFILES_FILE, for CSV and .xlsx files; without it the built-in "
+        "`ledger` profile is used",
+    )
+    parser.add_argument(
+        "--csv-profile-name",
+        metavar="NAME",
+        help="profile of --csv-profile to use; may be omitted when the file "
+        "contains exactly one profile",
+    )
     return parser
+
+
+def select_csv_profile(path: Path | None, name: str | None) -> CsvProfile | None:
+    """Return the profile `name` of the profiles file `path`, or None without a file.
+
+    Raise `InvalidProfilesFile` when the file cannot be read or the name is unknown.
+    """
+    if path is None:
+        if name is not None:
+            raise InvalidProfilesFile(
+                f"--csv-profile-name {name} needs --csv-profile PROFILES_FILE"
+            )
+        return None
+    try:
+        profiles = load_csv_profiles(path)
+    except ValueError as error:
+        # An unknown record_kind, or a profile that CsvProfile rejects, raises
+        # ValueError.
+        raise InvalidProfilesFile(f"{path}: {error}") from None
+    # load_csv_profiles adds the built-in `ledger` profile unless the file
+    # defines its own profile of that name.
+    from_file = sorted(
+        profile_name
+        for profile_name, profile in profiles.items()
+        if profile is not LEDGER_PROFILE
+    )
+    if name is None:
+        if len(from_file) != 1:
+            raise InvalidProfilesFile(
+                f"{path} contains {len(from_file)} profiles "
+                f"({', '.join(from_file) or 'none'}); choose one with "
+                "--csv-profile-name NAME"
+            )
+        name = from_file[0]
+    if name not in profiles:
+        raise InvalidProfilesFile(
+            f"{path} has no profile {name!r}; it contains "
+            f"{', '.join(from_file) or 'no profiles'}"
+        )
+    return profiles[name]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot read {path}: {error.strerror}", file=sys.stderr)
         return 1
 
+    try:
+        csv_profile = select_csv_profile(
+            arguments.csv_profile, arguments.csv_profile_name
+        )
+    except InvalidProfilesFile as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+
     settings = ParseSettings(
         encoding=arguments.encoding, balance_mismatch=arguments.balance_mismatch
     )
@@ -71,9 +136,16 @@ def main(argv: list[str] | None = None) -> int:
             bank_id="cli",
             settings=settings,
             source_format=arguments.format,
+            csv_profile=csv_profile,
         )
     except ParseRejected as error:
         print(f"rejected: {path}: {error.reason}", file=sys.stderr)
+        if csv_profile is None and "CSV profile" in error.reason:
+            print(
+                "hint: the built-in `ledger` profile was used; pass the bank's "
+                "column mapping with --csv-profile PROFILES_FILE",
+                file=sys.stderr,
+            )
         return 1
 
     output: dict[str, Any] = {

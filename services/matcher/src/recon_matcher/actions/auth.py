@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Final
 
 from fastapi import Depends, Request
-from recon_common.errors import Forbidden, Unauthorized
+from recon_common.errors import Forbidden, ReconError, Unauthorized
 
 from recon_matcher.settings import MatcherSettings
 
@@ -24,6 +24,16 @@ _MAX_NAME_LENGTH: Final = 200
 
 class InvalidServiceToken(Unauthorized):
     pass
+
+
+class InvalidActingUser(ReconError):
+    """A call with a valid token and an unusable `X-Acting-User` header."""
+
+    status_code = 400
+
+
+class MissingActingUser(InvalidActingUser):
+    """A call with a valid token that does not name the acting user and role."""
 
 
 class ActionForbidden(Forbidden):
@@ -44,8 +54,8 @@ def get_settings(request: Request) -> MatcherSettings:
     return settings
 
 
-def require_actor(request: Request) -> Actor:
-    """Return the acting user, or raise 401 for a bad token and 403 for a bad role."""
+def check_service_token(request: Request) -> None:
+    """Raise `InvalidServiceToken` unless the request carries the service token."""
     settings = get_settings(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     expected = settings.service_token.get_secret_value()
@@ -56,18 +66,49 @@ def require_actor(request: Request) -> Actor:
             "missing or invalid service token; send Authorization: Bearer "
             "<service token> as configured in MATCHER_SERVICE_TOKEN"
         )
+
+
+def authenticate(request: Request, *, roles: frozenset[str], purpose: str) -> Actor:
+    """Return the acting user named by a call that carries the service token.
+
+    Raise 401 for a bad token, 400 when `X-Acting-User` or `X-Acting-Role` is
+    missing or too long, and 403 when the role is not one of `roles`.
+    """
+    check_service_token(request)
     username = request.headers.get(ACTING_USER_HEADER, "").strip()
     role = request.headers.get(ACTING_ROLE_HEADER, "").strip().lower()
-    if not username or len(username) > _MAX_NAME_LENGTH:
-        raise InvalidServiceToken(
-            f"missing or invalid {ACTING_USER_HEADER} header; name the user who acts"
+    missing = [
+        header
+        for header, value in (
+            (ACTING_USER_HEADER, username),
+            (ACTING_ROLE_HEADER, role),
         )
-    if role not in ACTING_ROLES:
+        if not value
+    ]
+    if missing:
+        noun = "headers" if len(missing) > 1 else "header"
+        raise MissingActingUser(
+            f"missing {' and '.join(missing)} {noun}; the service token is valid, "
+            f"but this route also needs the acting user in {ACTING_USER_HEADER} "
+            f"and that user's role in {ACTING_ROLE_HEADER}, for example "
+            f"{ACTING_USER_HEADER}: ada and {ACTING_ROLE_HEADER}: approver"
+        )
+    if len(username) > _MAX_NAME_LENGTH:
+        raise InvalidActingUser(
+            f"{ACTING_USER_HEADER} header is {len(username)} characters long; "
+            f"send a user name of at most {_MAX_NAME_LENGTH} characters"
+        )
+    if role not in roles:
         raise ActionForbidden(
-            f"role {role or '(none)'!r} may not change matches or breaks; "
-            f"expected one of {', '.join(sorted(ACTING_ROLES))}"
+            f"role {role!r} may not {purpose}; expected one of "
+            f"{', '.join(sorted(roles))}"
         )
     return Actor(username=username, role=role)
+
+
+def require_actor(request: Request) -> Actor:
+    """Return the acting user, or raise 401, 400 or 403 as `authenticate` does."""
+    return authenticate(request, roles=ACTING_ROLES, purpose="change matches or breaks")
 
 
 ActorDep = Annotated[Actor, Depends(require_actor)]

@@ -55,8 +55,9 @@ def find_definition(
         if definition.id == reconciliation_id:
             return definition
     raise ReconciliationNotFound(
-        f"reconciliation {reconciliation_id!r} not found; "
-        "GET /v1/reconciliations lists the configured ones"
+        f"reconciliation {reconciliation_id!r} not found; list the configured "
+        "ones with GET /api/v1/reconciliations on the reporting service, or see "
+        "the definitions file"
     )
 
 

@@ -20,6 +20,7 @@ from recon_matcher.actions.auth import (
     ActionForbidden,
     ActorDep,
     InvalidServiceToken,
+    MissingActingUser,
     SettingsDep,
 )
 from recon_matcher.actions.common import (
@@ -56,7 +57,7 @@ from recon_matcher.reconciliation import rerun
 router = APIRouter(
     prefix="/v1",
     tags=["operator actions"],
-    responses=error_responses(InvalidServiceToken, ActionForbidden),
+    responses=error_responses(InvalidServiceToken, MissingActingUser, ActionForbidden),
 )
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

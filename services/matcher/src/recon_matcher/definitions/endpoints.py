@@ -14,7 +14,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from recon_common.errors import ReconError, error_responses
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_matcher.actions.auth import ActionForbidden, InvalidServiceToken
+from recon_matcher.actions.auth import (
+    ActionForbidden,
+    InvalidServiceToken,
+    MissingActingUser,
+)
 from recon_matcher.definitions import store
 from recon_matcher.definitions.auth import EditorDep, ReaderDep
 from recon_matcher.definitions.loader import DefinitionError, parse_definition
@@ -67,7 +71,7 @@ class UnsupportedMediaType(ReconError):
 router = APIRouter(
     prefix="/v1/definitions",
     tags=["definitions"],
-    responses=error_responses(InvalidServiceToken, ActionForbidden),
+    responses=error_responses(InvalidServiceToken, MissingActingUser, ActionForbidden),
 )
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -277,8 +281,12 @@ async def diff_versions(
     definition_id: str,
     session: SessionDep,
     actor: ReaderDep,
-    from_version: Annotated[int, Query(alias="from", ge=1)],
-    to_version: Annotated[int, Query(alias="to", ge=1)],
+    from_version: Annotated[
+        int, Query(alias="from", ge=1, description="version on the diff's old side")
+    ],
+    to_version: Annotated[
+        int, Query(alias="to", ge=1, description="version on the diff's new side")
+    ],
 ) -> DiffOut:
     """Return a unified diff between two versions, each written as YAML."""
     old = await store.get_version(

@@ -73,20 +73,40 @@ def normalize_account(account: str) -> str:
     return "".join(account.split()).upper()
 
 
+def _regex_error_text(text: str, pattern: str) -> str:
+    """Return the regex engine's error on one line, with the place it marks."""
+    # polars 2.1 passes on the Rust regex crate's message. For a one-line pattern
+    # its lines are "regex parse error:", the pattern indented by four spaces,
+    # carets under the invalid part, and "error: <reason>". Other shapes keep the
+    # reason, or the whole text when there is no "error:" line.
+    lines = text.removeprefix("regex error: ").splitlines()
+    reasons = [
+        line.removeprefix("error: ") for line in lines if line.startswith("error: ")
+    ]
+    if not reasons:
+        return " ".join(text.split())
+    message = f"{lines[0].rstrip(':')}: {reasons[-1]}"
+    if len(lines) == 4 and lines[1] == f"    {pattern}" and "^" in lines[2]:
+        start = lines[2].index("^") - 4
+        part = pattern[start : start + lines[2].count("^")]
+        message += f" (at `{part}`, character {start + 1})"
+    return message
+
+
 def validate_extract_pattern(pattern: str) -> str:
     """Raise ValueError unless `pattern` is a polars regex with exactly one group."""
     try:
         groups = pl.Series([""], dtype=pl.String).str.extract_groups(pattern)
     except pl.exceptions.PolarsError as error:
-        first_line = str(error).splitlines()[0]
         raise ValueError(
-            f"invalid regular expression {pattern!r} ({first_line}); the matcher uses "
-            "Rust regex syntax, which has no look-around and no back-references"
+            f"invalid regular expression `{pattern}`: "
+            f"{_regex_error_text(str(error), pattern)}; the matcher uses Rust regex "
+            "syntax, which has no look-around and no back-references"
         ) from None
     count = len(groups.struct.fields)
     if count != 1:
         raise ValueError(
-            f"pattern {pattern!r} has {count} capturing groups but needs exactly one; "
+            f"pattern `{pattern}` has {count} capturing groups but needs exactly one; "
             "turn the others into non-capturing groups with (?:...)"
         )
     return pattern
@@ -120,7 +140,7 @@ class SideFilter(DefinitionModel):
             re.compile(pattern)
         except re.error as error:
             raise ValueError(
-                f"invalid regular expression {pattern!r}: {error}; "
+                f"invalid regular expression `{pattern}`: {error}; "
                 "write a Python regular expression that matches the whole account"
             ) from None
         return pattern

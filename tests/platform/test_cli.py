@@ -1,0 +1,100 @@
+"""Tests for what `recon` prints: follow-up commands, SFTP access, status."""
+
+from pathlib import Path
+
+import pytest
+
+from recon_platform import demo
+from recon_platform.cli import main, recon_command, sftp_lines
+from recon_platform.stack import LocalStack, Ports, Progress
+
+
+@pytest.fixture(autouse=True)
+def _no_data_dir_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RECON_DATA_DIR", raising=False)
+    monkeypatch.delenv("RECON_PORT_OFFSET", raising=False)
+
+
+def test_recon_command_default_stack(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path)
+
+    command = recon_command("down", stack=stack, data_dir_option=None)
+
+    assert command == ".venv/bin/recon down"
+
+
+def test_recon_command_repeats_port_offset(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path, ports=Ports(100))
+
+    command = recon_command("status", stack=stack, data_dir_option=None)
+
+    assert command == "RECON_PORT_OFFSET=100 .venv/bin/recon status"
+
+
+def test_recon_command_reads_offset_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_PORT_OFFSET", "300")
+    stack = LocalStack(tmp_path)
+
+    command = recon_command("down", stack=stack, data_dir_option=None)
+
+    assert command == "RECON_PORT_OFFSET=300 .venv/bin/recon down"
+
+
+def test_recon_command_repeats_data_dir_option(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path, ports=Ports(100))
+
+    command = recon_command("down", stack=stack, data_dir_option="my data")
+
+    assert command == (
+        "RECON_PORT_OFFSET=100 .venv/bin/recon --data-dir 'my data' down"
+    )
+
+
+def test_recon_command_repeats_data_dir_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_DATA_DIR", "/srv/recon")
+    stack = LocalStack(tmp_path)
+
+    command = recon_command("status", stack=stack, data_dir_option=None)
+
+    assert command == "RECON_DATA_DIR=/srv/recon .venv/bin/recon status"
+
+
+def test_sftp_lines_before_demo_files(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path, ports=Ports(100))
+
+    lines = sftp_lines(stack)
+
+    assert lines[0] == "SFTP: host 127.0.0.1, port 2322"
+    assert str(tmp_path / "ingest" / "sftp-users.yaml") in lines[1]
+    assert str(tmp_path / "ingest" / "sftp" / "home" / "<user>") in lines[2]
+    assert len(lines) == 3
+
+
+def test_sftp_lines_name_demo_users_and_key(tmp_path: Path) -> None:
+    stack = LocalStack(tmp_path, ports=Ports(100))
+    demo.prepare(stack, progress=Progress())
+    key = tmp_path / "demo" / "sftp-key"
+
+    lines = sftp_lines(stack)
+
+    assert f"  users: {demo.STATEMENT_USER}, {demo.LEDGER_USER}" in lines
+    example = f"sftp -P 2322 -i {key} {demo.STATEMENT_USER}@127.0.0.1"
+    assert lines[-1] == f"  for example: {example}"
+    assert stack.environment("ingest", bootstrap="127.0.0.1:1")[
+        "INGEST_SFTP_USERS_FILE"
+    ] == str(stack.sftp_users_file())
+
+
+def test_status_of_stopped_stack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--data-dir", str(tmp_path), "status"])
+
+    output = capsys.readouterr().out
+    assert code == 3
+    assert "ingest     stopped" in output
+    assert "SFTP" not in output
