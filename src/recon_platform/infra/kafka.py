@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Final, Self
 
 import structlog
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic  # type: ignore[import-untyped]
-from aiokafka.errors import (  # type: ignore[import-untyped]
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import (
     KafkaError,
     TopicAlreadyExistsError,
     for_code,
