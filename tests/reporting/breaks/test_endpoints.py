@@ -1,10 +1,10 @@
 """Tests for the open break list: ages, age bands and filters."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
-from recon_common.events import MatchesProduced
+from recon_common.events import BreakAgeBasis, MatchesProduced
 
 from tests.reporting.conftest import basic, feed
 from tests.reporting.factory import LEDGER_ACCOUNT, STATEMENT_ACCOUNT, build_day
@@ -56,3 +56,74 @@ async def test_breaks_filter_by_account(
     assert statement.json()["total"] == day.open_breaks
     assert ledger.json()["total"] == 0
     assert statement.json()["items"][0]["account"] == "••••3000"
+
+
+async def test_breaks_age_counts_from_age_date(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    now = datetime.now(UTC)
+    day = build_day(statements=3, matched_pairs=1, opened_at=now)
+    old_value_date = date(2009, 10, 16)
+    first = day.payload.opened_breaks[0].model_copy(
+        update={"age_basis": BreakAgeBasis.VALUE_DATE, "age_date": old_value_date}
+    )
+    payload = day.payload.model_copy(
+        update={"opened_breaks": [first, *day.payload.opened_breaks[1:]]}
+    )
+    await feed(app, payload)
+
+    response = await client.get(
+        "/api/v1/breaks", params={"age_band": "over-30d"}, auth=basic("vera")
+    )
+    recent = await client.get(
+        "/api/v1/breaks", params={"age_band": "0-1d"}, auth=basic("vera")
+    )
+
+    [item] = response.json()["items"]
+    assert item["transaction_id"] == first.transaction_id
+    assert item["age_date"] == "2009-10-16"
+    assert item["age_days"] == (now.date() - old_value_date).days
+    recent_ids = {row["transaction_id"] for row in recent.json()["items"]}
+    assert first.transaction_id not in recent_ids
+
+
+async def test_breaks_oldest_age_date_first(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    now = datetime.now(UTC)
+    day = build_day(statements=3, matched_pairs=1, opened_at=now)
+    # Opened earlier but with a later age date than the second break.
+    early_opened = day.payload.opened_breaks[0].model_copy(
+        update={
+            "opened_at": now - timedelta(days=5),
+            "age_date": now.date() - timedelta(days=2),
+        }
+    )
+    late_opened = day.payload.opened_breaks[1].model_copy(
+        update={"age_date": now.date() - timedelta(days=40)}
+    )
+    payload = day.payload.model_copy(
+        update={"opened_breaks": [early_opened, late_opened]}
+    )
+    await feed(app, payload)
+
+    response = await client.get("/api/v1/breaks", auth=basic("vera"))
+
+    ids = [row["transaction_id"] for row in response.json()["items"]]
+    assert ids == [late_opened.transaction_id, early_opened.transaction_id]
+
+
+async def test_breaks_without_age_date_count_from_opening(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    now = datetime.now(UTC)
+    day = build_day(statements=2, matched_pairs=1, opened_at=now - timedelta(days=3))
+    await feed(app, day.payload)
+
+    response = await client.get(
+        "/api/v1/breaks", params={"age_band": "2-7d"}, auth=basic("vera")
+    )
+
+    [item] = response.json()["items"]
+    assert item["age_days"] == 3
+    assert item["age_date"] == (now - timedelta(days=3)).date().isoformat()

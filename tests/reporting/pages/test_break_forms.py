@@ -1,5 +1,7 @@
 """The break list's forms, posted by a signed-in operator to a real matcher."""
 
+import html
+
 from fastapi import FastAPI
 
 from tests.reporting.pages.conftest import (
@@ -243,3 +245,22 @@ async def test_second_close_request_shows_matcher_conflict(
         )
 
     assert "already has pending request" in flash_of(next_page)
+
+
+async def test_manual_match_error_names_force_checkbox(
+    live_matcher: FastAPI, operator_app: FastAPI, worked_day: WorkedDay
+) -> None:
+    async with signed_in(operator_app, "otto") as http:
+        token = csrf_of(await http.get("/breaks"))
+
+        next_page = await post_form(
+            http,
+            "/breaks/manual-match",
+            {"transaction_id": ["s1", "s4"], "reason": "guess", "next": "/breaks"},
+            token=token,
+        )
+        await relay(live_matcher, operator_app, expected=0)
+
+    message = html.unescape(flash_of(next_page))
+    assert "set force" not in message
+    assert 'tick "Match even outside the tolerance or across currencies"' in message

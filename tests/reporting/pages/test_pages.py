@@ -1,14 +1,16 @@
 """Tests for the server-rendered pages and their number formatting."""
 
+from datetime import date
 from decimal import Decimal
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from recon_common.events import RecordKind
 from recon_reporting.pages.templating import format_money
 
-from tests.reporting.conftest import feed, login
-from tests.reporting.factory import build_day
+from tests.reporting.conftest import basic, feed, login
+from tests.reporting.factory import build_day, transaction
 
 
 @pytest.mark.parametrize(
@@ -74,3 +76,88 @@ async def test_breaks_page_shows_reason(
     assert response.status_code == 200
     assert '<th scope="col">Reason</th>' in response.text
     assert "no counterpart" in response.text
+
+
+async def test_dashboard_links_unassigned_transactions(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day()
+    stray = transaction(
+        "stmt-unselected",
+        kind=RecordKind.STATEMENT,
+        amount="12.00",
+        value_date=date(2026, 12, 1),
+    )
+    payload = day.payload.model_copy(
+        update={"transactions": [*day.payload.transactions, stray]}
+    )
+    await feed(app, payload)
+    await login(client, "vera")
+
+    response = await client.get("/")
+
+    assert 'href="/transactions?status=unassigned"' in response.text
+    assert "1 transaction not in any reconciliation" in response.text
+    assert "add a definition that selects their account" in response.text
+
+
+async def test_dashboard_hides_unassigned_notice_when_none(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed(app, build_day().payload)
+    await login(client, "vera")
+
+    response = await client.get("/")
+
+    assert 'id="unassigned-transactions"' not in response.text
+
+
+async def test_reconciliations_page_redirects_to_dashboard(
+    client: httpx.AsyncClient,
+) -> None:
+    await login(client, "vera")
+
+    response = await client.get(
+        "/reconciliations", headers={"Accept": "text/html"}, follow_redirects=False
+    )
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+
+
+async def test_unknown_page_is_html_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/no-such-page", headers={"Accept": "text/html"})
+
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "no page or API route at /no-such-page" in response.text
+
+
+async def test_unknown_api_route_is_error_envelope(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/v1/no-such-route", auth=basic("vera"))
+
+    assert response.status_code == 404
+    assert response.json()["error"] == "NotFound"
+    assert response.json()["detail"] == "no page or API route at /api/v1/no-such-route"
+
+
+async def test_group_page_shows_both_references(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day(statements=2, matched_pairs=1)
+    with_customer_reference = [
+        row.model_copy(update={"customer_reference": f"INV-{row.transaction_id}"})
+        for row in day.payload.transactions
+    ]
+    await feed(
+        app, day.payload.model_copy(update={"transactions": with_customer_reference})
+    )
+    await login(client, "vera")
+
+    response = await client.get("/match-groups/group-000")
+
+    assert '<td class="bank-reference">REF-stmt-000</td>' in response.text
+    assert '<td class="customer-reference">INV-stmt-000</td>' in response.text
+    assert '<td class="customer-reference">INV-ledger-000</td>' in response.text

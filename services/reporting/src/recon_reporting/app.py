@@ -1,7 +1,8 @@
 """FastAPI application of the reporting service."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 import structlog
@@ -15,6 +16,7 @@ from recon_common.errors import ErrorBody, ReconError
 from recon_common.events import TOPIC_MATCHES_PRODUCED
 from recon_common.runtime import ServiceRuntime, health_router
 from recon_common.settings import Environment
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from recon_reporting.access.headers import SecurityHeadersMiddleware
 from recon_reporting.access.middleware import IPAllowlistMiddleware
@@ -73,7 +75,7 @@ def _error_response(
     error: str,
     detail: Any,
     status_code: int,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     # The JSON envelope of recon_common.errors for the API, an HTML page for browsers.
     if _wants_page(request):
@@ -99,6 +101,23 @@ async def _handle_recon_error(request: Request, exc: Exception) -> Response:
         detail=exc.detail,
         status_code=exc.status_code,
         headers=headers,
+    )
+
+
+async def _handle_http_error(request: Request, exc: Exception) -> Response:
+    # Starlette raises these for unknown paths (404) and methods (405). Without this
+    # handler a browser would get FastAPI's bare JSON body instead of the error page.
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for it
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail: Any = exc.detail
+    if exc.status_code == HTTPStatus.NOT_FOUND and exc.detail == phrase:
+        detail = f"no page or API route at {request.url.path}"
+    return _error_response(
+        request,
+        error=phrase.replace(" ", "").replace("-", ""),
+        detail=detail,
+        status_code=exc.status_code,
+        headers=exc.headers,
     )
 
 
@@ -177,6 +196,7 @@ def create_app(settings: ReportingSettings, *, start_kafka: bool = True) -> Fast
 
     app.add_exception_handler(ReconError, _handle_recon_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_error)
     _document_validation_envelope(app)
     app.add_exception_handler(LoginRequired, _handle_login_required)
     app.include_router(health_router(lambda: app.state.runtime))

@@ -33,9 +33,19 @@ class OutboxMessage(OutboxMessageMixin, Base):
 
 
 class TransactionStatus(StrEnum):
+    """Where a transaction stands in its reconciliation, derived by `refresh_links`."""
+
     MATCHED = "matched"
+    # An open break, assigned or not.
     OPEN = "open"
-    # Neither matched nor reported as a break, for example a closed break.
+    # An operator wrote the break off or force-closed it.
+    WRITTEN_OFF = "written_off"
+    CLOSED = "closed"
+    # No reconciliation has reported the transaction: no definition selects its
+    # account, or the chunk with its group or break has not arrived yet.
+    UNASSIGNED = "unassigned"
+    # A reconciliation reported it before, but it is now in no group and no break,
+    # for example while a dissolved group waits for the next run.
     PENDING = "pending"
 
 
@@ -85,6 +95,8 @@ class ReportTransaction(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     reconciliation_id: Mapped[str | None] = mapped_column(String(100), index=True)
     group_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    # written_off or closed once an operator action ended the transaction's break.
+    break_outcome: Mapped[str | None] = mapped_column(String(20))
 
 
 class ReportMatchGroup(Base):
@@ -127,10 +139,12 @@ class ReportBreak(Base):
     side: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(40))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
-    # open or assigned; written-off and closed breaks are removed.
+    # open or assigned. Ending a break deletes the row and sets the transaction's
+    # break_outcome.
     state: Mapped[str] = mapped_column(String(20), server_default="open")
     assignee: Mapped[str | None] = mapped_column(String(200))
     age_basis: Mapped[str | None] = mapped_column(String(20))
+    # The day the age counts from: the matcher's age_date, else the UTC opening day.
     age_date: Mapped[date | None] = mapped_column(Date)
     amount_band: Mapped[str | None] = mapped_column(String(20))
     pending_approval_id: Mapped[str | None] = mapped_column(String(36))

@@ -1,7 +1,7 @@
 """SQL of open breaks."""
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,12 +14,17 @@ async def list_breaks(
     *,
     reconciliation_id: str | None,
     account: str | None,
-    opened_from: datetime | None,
-    opened_before: datetime | None,
+    age_date_from: date | None,
+    age_date_to: date | None,
     limit: int,
     offset: int,
 ) -> tuple[Sequence[tuple[ReportBreak, ReportTransaction | None]], int]:
-    """Return one page of open breaks, oldest first, and the total that match."""
+    """Return one page of open breaks, oldest first, and the total that match.
+
+    Oldest means the earliest age date, so the order matches the ages shown. The read
+    model fills `age_date` of every break, so the filters need no fallback.
+    """
+    age_start = ReportBreak.age_date
     query = select(ReportBreak, ReportTransaction).outerjoin(
         ReportTransaction,
         ReportTransaction.transaction_id == ReportBreak.transaction_id,
@@ -28,13 +33,13 @@ async def list_breaks(
         query = query.where(ReportBreak.reconciliation_id == reconciliation_id)
     if account is not None:
         query = query.where(ReportTransaction.account == account)
-    if opened_from is not None:
-        query = query.where(ReportBreak.opened_at >= opened_from)
-    if opened_before is not None:
-        query = query.where(ReportBreak.opened_at < opened_before)
+    if age_date_from is not None:
+        query = query.where(age_start >= age_date_from)
+    if age_date_to is not None:
+        query = query.where(age_start <= age_date_to)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(
-        query.order_by(ReportBreak.opened_at, ReportBreak.transaction_id)
+        query.order_by(age_start, ReportBreak.transaction_id)
         .limit(limit)
         .offset(offset)
     )

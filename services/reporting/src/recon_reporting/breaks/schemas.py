@@ -9,7 +9,7 @@ from recon_common.events import BreakReason
 
 
 class AgeBand(StrEnum):
-    """How long a break has been open, in whole days since the day it opened."""
+    """A range of break ages, in whole days since the break's age date."""
 
     DAYS_0_1 = "0-1d"
     DAYS_2_7 = "2-7d"
@@ -37,6 +37,7 @@ class BreakOut(BaseModel):
     side: str
     reason: BreakReason
     opened_at: datetime
+    # Whole days from `age_date` (or, without one, the day it opened) to today.
     age_days: int
     account: str | None
     currency: str | None
@@ -56,7 +57,7 @@ class BreakOut(BaseModel):
 
 
 class BreakPage(BaseModel):
-    """One page of open breaks, oldest first."""
+    """One page of open breaks, earliest age date first."""
 
     items: list[BreakOut]
     total: int

@@ -1,11 +1,13 @@
 """Break ages and age bands.
 
-A break's age is the number of calendar days, in UTC, between the day it opened and
-today: a break opened yesterday at 23:59 is one day old at 00:01.
+A break's age is the number of calendar days between its `age_date` and today in UTC.
+The matcher sets `age_date` per the definition's age basis: the transaction's value
+date or the day it arrived. Breaks from messages without `age_date` count from the UTC
+day they opened, so a break opened yesterday at 23:59 is one day old at 00:01.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,25 +24,27 @@ _BAND_DAYS: dict[AgeBand, tuple[int, int | None]] = {
 }
 
 
-def age_days(opened_at: datetime, *, today: date) -> int:
-    """Return how many whole days the break has been open."""
-    return max((today - opened_at.astimezone(UTC).date()).days, 0)
+def age_start(*, age_date: date | None, opened_at: datetime) -> date:
+    """Return the day a break's age counts from: `age_date`, else its opening day."""
+    if age_date is not None:
+        return age_date
+    return opened_at.astimezone(UTC).date()
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def age_days(*, age_date: date | None, opened_at: datetime, today: date) -> int:
+    """Return the break's age in whole days, 0 for an age date in the future."""
+    start = age_start(age_date=age_date, opened_at=opened_at)
+    return max((today - start).days, 0)
 
 
-def opened_between(
-    band: AgeBand, *, today: date
-) -> tuple[datetime | None, datetime | None]:
-    """Return the `[start, end)` of opening times that fall in `band` today."""
+def age_dates_between(band: AgeBand, *, today: date) -> tuple[date | None, date]:
+    """Return the inclusive range of age dates that put a break in `band` today."""
     low, high = _BAND_DAYS[band]
-    # Age <= high means opened on or after today - high.
-    start = None if high is None else _start_of(today - timedelta(days=high))
-    # Age >= low means opened before the day after today - low.
-    end = _start_of(today - timedelta(days=low) + timedelta(days=1))
-    return start, end
+    # Age <= high means an age date on or after today - high.
+    earliest = None if high is None else today - timedelta(days=high)
+    # Age >= low means an age date on or before today - low.
+    latest = today - timedelta(days=low)
+    return earliest, latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +63,8 @@ async def search_breaks(
 ) -> BreakPage:
     """Return one page of open breaks with their ages, redacted for the user."""
     today = datetime.now(UTC).date()
-    opened_from, opened_before = (
-        opened_between(query.age_band, today=today)
+    earliest, latest = (
+        age_dates_between(query.age_band, today=today)
         if query.age_band is not None
         else (None, None)
     )
@@ -68,8 +72,8 @@ async def search_breaks(
         session,
         reconciliation_id=query.reconciliation_id,
         account=query.account,
-        opened_from=opened_from,
-        opened_before=opened_before,
+        age_date_from=earliest,
+        age_date_to=latest,
         limit=query.limit,
         offset=query.offset,
     )
@@ -85,7 +89,9 @@ async def search_breaks(
             side=item.side,
             reason=item.reason,
             opened_at=item.opened_at,
-            age_days=age_days(item.opened_at, today=today),
+            age_days=age_days(
+                age_date=item.age_date, opened_at=item.opened_at, today=today
+            ),
             account=masker.show(
                 transaction.account if transaction else None,
                 resource_id=item.transaction_id,

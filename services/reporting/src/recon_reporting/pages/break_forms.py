@@ -22,6 +22,18 @@ router = APIRouter(include_in_schema=False)
 # The matcher's limit on the items of one manual match.
 MAX_MATCH_ITEMS: Final = 500
 CLOSE_ACTIONS: Final = {"write_off": "Write-off", "force_close": "Force-close"}
+# The matcher tells API callers to set the `force` field. The page names the checkbox
+# that sets it, with the label that breaks.html shows.
+MATCHER_FORCE_HINT: Final = "set force with a reason"
+FORCE_CHECKBOX_HINT: Final = (
+    'tick "Match even outside the tolerance or across currencies" and give the '
+    "reason for forcing the match"
+)
+
+
+def reword_match_error(detail: str) -> str:
+    """Replace the matcher's hint about the `force` field with the checkbox's label."""
+    return detail.replace(MATCHER_FORCE_HINT, FORCE_CHECKBOX_HINT)
 
 
 def _matched(payload: Any) -> str:
@@ -84,6 +96,7 @@ async def manual_match(
         path=f"/v1/reconciliations/{segment(reconciliations[0])}/manual-matches",
         body={"transaction_ids": ids, "reason": reason.strip(), "force": force},
         describe=_matched,
+        reword_error=reword_match_error,
     )
 
 

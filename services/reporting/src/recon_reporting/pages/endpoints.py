@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from recon_common.errors import InvalidRequest, NotFound
 from recon_common.events import FileStatus, RecordKind
 
@@ -104,8 +104,7 @@ def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLRes
 async def dashboard(request: Request, session: SessionDep, user: PageUser) -> Any:
     """Show the summary totals and one row per reconciliation."""
     summary = await reconciliations_service.build_summary(session)
-    rows = await reconciliations_repository.list_reconciliations(session)
-    reconciliations = [reconciliations_service.reconciliation_out(row) for row in rows]
+    reconciliations = await reconciliations_service.list_reconciliations_out(session)
     return _render(
         request,
         "dashboard.html",
@@ -134,6 +133,12 @@ async def files(request: Request, session: SessionDep, user: PageUser) -> Any:
     )
 
 
+@router.get("/reconciliations")
+async def reconciliations() -> RedirectResponse:
+    """Redirect to the dashboard, which lists every reconciliation."""
+    return RedirectResponse("/", status_code=303)
+
+
 @router.get("/reconciliations/{reconciliation_id}")
 async def reconciliation(
     reconciliation_id: str, request: Request, session: SessionDep, masker: PageMasker
@@ -144,6 +149,7 @@ async def reconciliation(
     )
     if row is None:
         raise NotFound(f"reconciliation {reconciliation_id!r} not found")
+    auto_matched = await reconciliations_repository.count_auto_matched(session)
     matches_offset = _offset(request, "matches_offset")
     breaks_offset = _offset(request, "breaks_offset")
     group_rows, groups_total = await matches_repository.list_groups(
@@ -168,7 +174,9 @@ async def reconciliation(
         "reconciliation.html",
         {
             "user": masker.user,
-            "reconciliation": reconciliations_service.reconciliation_out(row),
+            "reconciliation": reconciliations_service.reconciliation_out(
+                row, auto_matched=auto_matched
+            ),
             "groups": groups,
             "breaks": breaks.items,
             "matches_pages": _pages(

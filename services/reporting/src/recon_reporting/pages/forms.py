@@ -100,11 +100,13 @@ async def forward_form(
     path: str,
     body: dict[str, Any],
     describe: Callable[[Any], str],
+    reword_error: Callable[[str], str] | None = None,
 ) -> RedirectResponse:
     """Send a form's action to the matcher and redirect with its outcome.
 
     `action` names the action in messages ("Manual match"), and `describe` turns
-    the matcher's response body into the success message.
+    the matcher's response body into the success message. `reword_error` rewrites
+    the matcher's error text, which addresses API callers, in the form's terms.
     """
     settings = get_settings(request)
     try:
@@ -117,7 +119,10 @@ async def forward_form(
             status=exc.status_code,
             error=exc.error,
         )
-        message = f"{action} failed: {describe_detail(exc.detail)}"
+        detail = describe_detail(exc.detail)
+        if reword_error is not None:
+            detail = reword_error(detail)
+        message = f"{action} failed: {detail}"
         return redirect_with(
             request, actor.next_path, kind=FlashKind.ERROR, message=message
         )

@@ -39,7 +39,7 @@ async def breaks_pending_approval(
     rows = await session.execute(
         _breaks_with_transactions()
         .where(ReportBreak.pending_approval_id.is_not(None))
-        .order_by(ReportBreak.opened_at, ReportBreak.transaction_id)
+        .order_by(ReportBreak.age_date, ReportBreak.transaction_id)
         .limit(limit)
     )
     return [(item, transaction) for item, transaction in rows]

@@ -28,6 +28,7 @@ from recon_common.events import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recon_reporting.breaks.service import age_start
 from recon_reporting.models import (
     ReportBreak,
     ReportComment,
@@ -44,6 +45,7 @@ _TRANSACTION_FIELDS = frozenset(ReportTransaction.__table__.columns.keys()) - {
     "status",
     "reconciliation_id",
     "group_id",
+    "break_outcome",
 }
 
 
@@ -148,7 +150,7 @@ def _copy_break(row: ReportBreak, item: Break) -> None:
     row.state = item.state.value
     row.assignee = item.assignee
     row.age_basis = item.age_basis.value
-    row.age_date = item.age_date
+    row.age_date = age_start(age_date=item.age_date, opened_at=item.opened_at)
     row.amount_band = item.amount_band
     row.pending_approval_id = item.pending_approval_id
     row.pending_action = item.pending_action
@@ -157,12 +159,22 @@ def _copy_break(row: ReportBreak, item: Break) -> None:
 
 async def _apply_break_updates(session: AsyncSession, breaks: list[Break]) -> None:
     """Apply state changes; a written-off or closed break leaves the open list."""
-    ended = [
-        item.transaction_id
+    ended_breaks = {
+        item.transaction_id: item
         for item in breaks
         if item.state in (BreakState.WRITTEN_OFF, BreakState.CLOSED)
-    ]
+    }
+    ended = list(ended_breaks)
     await repository.delete_breaks(session, transaction_ids=ended)
+    transactions = await repository.load_by_key(
+        session, ReportTransaction, ReportTransaction.transaction_id, ended
+    )
+    # NOTE: the outcome is lost if the transaction has not reached the read model
+    # yet, because only transaction rows store it.
+    for transaction_id, transaction in transactions.items():
+        ended_break = ended_breaks[transaction_id]
+        transaction.break_outcome = ended_break.state.value
+        transaction.reconciliation_id = ended_break.reconciliation_id
     live = [item for item in breaks if item.transaction_id not in set(ended)]
     existing = await repository.load_by_key(
         session,
@@ -236,16 +248,30 @@ async def refresh_links(session: AsyncSession, *, transaction_ids: set[str]) -> 
         row = rows.get(transaction_id)
         if row is None:
             continue
-        if link is not None:
-            row.group_id, row.reconciliation_id = link
-            row.status = TransactionStatus.MATCHED.value
-        elif open_break is not None:
-            row.group_id = None
-            row.reconciliation_id = open_break.reconciliation_id
-            row.status = TransactionStatus.OPEN.value
-        else:
-            row.group_id = None
-            row.status = TransactionStatus.PENDING.value
+        row.status = _derive_status(row, link=link, open_break=open_break).value
+
+
+def _derive_status(
+    row: ReportTransaction,
+    *,
+    link: tuple[str, str] | None,
+    open_break: ReportBreak | None,
+) -> TransactionStatus:
+    """Set the group and reconciliation of `row` and return its status."""
+    if link is not None:
+        row.group_id, row.reconciliation_id = link
+        row.break_outcome = None
+        return TransactionStatus.MATCHED
+    row.group_id = None
+    if open_break is not None:
+        row.reconciliation_id = open_break.reconciliation_id
+        row.break_outcome = None
+        return TransactionStatus.OPEN
+    if row.break_outcome is not None:
+        return TransactionStatus(row.break_outcome)
+    if row.reconciliation_id is None:
+        return TransactionStatus.UNASSIGNED
+    return TransactionStatus.PENDING
 
 
 async def apply_chunk(

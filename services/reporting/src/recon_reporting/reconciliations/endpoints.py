@@ -24,7 +24,7 @@ router = APIRouter(
 
 @router.get("/summary")
 async def get_summary(session: SessionDep, user: ApiUser) -> Summary:
-    """Return totals: files, rejected files, transactions, matched, open breaks."""
+    """Return totals: files, transactions, matched, unassigned, open breaks, rate."""
     return await service.build_summary(session)
 
 
@@ -33,8 +33,7 @@ async def list_reconciliations(
     session: SessionDep, user: ApiUser
 ) -> ReconciliationList:
     """List reconciliations with their counts and auto-match rate."""
-    rows = await repository.list_reconciliations(session)
-    return ReconciliationList(items=[service.reconciliation_out(row) for row in rows])
+    return ReconciliationList(items=await service.list_reconciliations_out(session))
 
 
 @router.get(
@@ -50,4 +49,5 @@ async def get_reconciliation(
     )
     if row is None:
         raise ReconciliationNotFound(f"reconciliation {reconciliation_id!r} not found")
-    return service.reconciliation_out(row)
+    auto_matched = await repository.count_auto_matched(session)
+    return service.reconciliation_out(row, auto_matched=auto_matched)

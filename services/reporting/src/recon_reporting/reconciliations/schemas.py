@@ -5,6 +5,11 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+_RATE_DESCRIPTION = (
+    "auto_matched / transactions, 0 to 1. Manual matches count as matched but not as "
+    "auto-matched."
+)
+
 
 class ReconciliationOut(BaseModel):
     """The newest counts that the matcher reported for one reconciliation."""
@@ -12,9 +17,12 @@ class ReconciliationOut(BaseModel):
     reconciliation_id: str
     name: str
     transactions: int
-    matched: int
+    matched: int = Field(description="transactions in any group, as the matcher counts")
+    auto_matched: int = Field(
+        description="transactions in confirmed groups that the engine made"
+    )
     open_breaks: int
-    auto_match_rate: Decimal = Field(description="matched / transactions, 0 to 1")
+    auto_match_rate: Decimal = Field(description=_RATE_DESCRIPTION)
     run_id: str
     reported_at: datetime
 
@@ -31,6 +39,13 @@ class Summary(BaseModel):
     files: int
     files_rejected: int
     transactions: int
-    matched: int
+    matched: int = Field(description="transactions in any group, manual ones included")
+    auto_matched: int = Field(
+        description="transactions in confirmed groups that the engine made"
+    )
+    unassigned: int = Field(
+        description="transactions that no reconciliation has reported: no definition "
+        "selects their account"
+    )
     open_breaks: int
-    auto_match_rate: Decimal = Field(description="matched / transactions, 0 to 1")
+    auto_match_rate: Decimal = Field(description=_RATE_DESCRIPTION)

@@ -43,6 +43,7 @@ class TransactionOut(BaseModel):
     counterparty_account: str | None
     remittance_info: str | None
     status: TransactionStatus
+    # None while the status is unassigned.
     reconciliation_id: str | None
     group_id: str | None
     redacted: bool
