@@ -235,19 +235,23 @@ def reporting_credentials(stack: LocalStack) -> tuple[str, str]:
     return "operator", password_file.read_text().strip()
 
 
-_tokens: dict[str, str] = {}
+_tokens: dict[tuple[str, str], str] = {}
 
 
 def _bearer_token(stack: LocalStack) -> str:
     # One sign-in per stack: each password check costs a deliberately slow scrypt.
+    # A stack started again on the same port has a new password, so the password is
+    # part of the key and a token of the old stack is never sent to the new one.
     base = stack.url("reporting")
-    if base not in _tokens:
+    credentials = reporting_credentials(stack)
+    key = (base, credentials[1])
+    if key not in _tokens:
         response = httpx.post(
-            f"{base}/api/v1/auth/token", auth=reporting_credentials(stack), timeout=30.0
+            f"{base}/api/v1/auth/token", auth=credentials, timeout=30.0
         )
         response.raise_for_status()
-        _tokens[base] = response.json()["access_token"]
-    return _tokens[base]
+        _tokens[key] = response.json()["access_token"]
+    return _tokens[key]
 
 
 def fetch_summary(stack: LocalStack) -> dict[str, Any]:
