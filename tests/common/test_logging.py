@@ -28,3 +28,29 @@ def test_json_logs_go_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert record["service"] == "ingest"
     assert record["level"] == "info"
     assert record["trace_id"] == trace_id
+
+
+@pytest.mark.parametrize(
+    ("message", "expected_level"),
+    [
+        (
+            "Group Coordinator Request failed: [Error 15] "
+            "GroupCoordinatorNotAvailableError",
+            "warning",
+        ),
+        ("Unexpected error in coordinator routine", "error"),
+    ],
+)
+def test_coordinator_retry_logged_as_warning(
+    capsys: pytest.CaptureFixture[str], message: str, expected_level: str
+) -> None:
+    configure_logging(service="audit", log_format=LogFormat.JSON, level="INFO")
+
+    logging.getLogger("aiokafka.consumer.group_coordinator").error(message)
+    captured = capsys.readouterr()
+    logging.getLogger().handlers.clear()
+    structlog.reset_defaults()
+
+    record = json.loads(captured.out.strip().splitlines()[-1])
+    assert record["event"] == message
+    assert record["level"] == expected_level

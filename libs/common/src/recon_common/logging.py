@@ -24,6 +24,32 @@ def _add_trace_ids(
     return event_dict
 
 
+class _StartupRetryFilter(logging.Filter):
+    """A filter that logs aiokafka's failed coordinator lookups as warnings.
+
+    A broker that has just started has no group coordinator until it has created
+    its offsets topic, and aiokafka logs each lookup it retries at error level. A
+    healthy start then shows errors. The consumer keeps retrying until the
+    coordinator is there, so these become warnings. Other errors keep their level.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and any(
+            name in record.getMessage() for name in _RETRIED_COORDINATOR_ERRORS
+        ):
+            record.levelno = logging.WARNING
+            record.levelname = logging.getLevelName(logging.WARNING)
+        return True
+
+
+# aiokafka error names that mean "retry the coordinator lookup".
+_RETRIED_COORDINATOR_ERRORS = (
+    "GroupCoordinatorNotAvailableError",
+    "CoordinatorLoadInProgressError",
+)
+_COORDINATOR_LOGGER = "aiokafka.consumer.group_coordinator"
+
+
 def configure_logging(
     *,
     service: str,
@@ -71,4 +97,7 @@ def configure_logging(
     # aiokafka logs every reconnect at warning level; keep those, drop its info chatter.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("asyncssh").setLevel(logging.WARNING)
+    coordinator = logging.getLogger(_COORDINATOR_LOGGER)
+    if not any(isinstance(item, _StartupRetryFilter) for item in coordinator.filters):
+        coordinator.addFilter(_StartupRetryFilter())
     structlog.contextvars.bind_contextvars(service=service)
