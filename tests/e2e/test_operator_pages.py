@@ -158,9 +158,9 @@ async def test_manual_match_leaves_break_list(delivered: Platform) -> None:
     url = f"{base_url}/breaks?reconciliation_id={reconciliation_id}"
 
     async def both_gone(page: Page) -> bool:
-        shown = await page.get_by_label(f"Select {first}").count()
-        shown += await page.get_by_label(f"Select {second}").count()
-        return shown == 0
+        visible = await page.get_by_label(f"Select {first}").count()
+        visible += await page.get_by_label(f"Select {second}").count()
+        return visible == 0
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -225,7 +225,7 @@ async def test_write_off_needs_second_user(
             await maker.get_by_role(
                 "button", name=f"Approve request {approval_id}"
             ).click()
-            refusal = await maker.locator("#flash").inner_text()
+            rejection = await maker.locator("#flash").inner_text()
 
             checker = await sign_in(browser, base_url, APPROVER, approver_password)
             await checker.goto(f"{base_url}/approvals")
@@ -243,6 +243,6 @@ async def test_write_off_needs_second_user(
             await browser.close()
 
     assert requested.startswith(f"Write-off of {target} requested")
-    assert refusal.startswith("Approve failed:")
-    assert "four-eyes" in refusal
+    assert rejection.startswith("Approve failed:")
+    assert "four-eyes" in rejection
     assert approved.startswith(f"Request {approval_id} approved")

@@ -89,6 +89,7 @@ async def live_matcher(tmp_path: Path) -> AsyncIterator[FastAPI]:
         database_url=SecretStr(url),
         service_token=SecretStr(secrets.token_urlsafe(32)),
     )
+
     app = create_matcher_app(settings)
     runtime = ServiceRuntime(
         settings=settings,
@@ -97,6 +98,7 @@ async def live_matcher(tmp_path: Path) -> AsyncIterator[FastAPI]:
     )
     app.state.runtime = runtime
     app.state.definitions = [definition()]
+
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, lifespan="off", log_config=None
@@ -107,6 +109,7 @@ async def live_matcher(tmp_path: Path) -> AsyncIterator[FastAPI]:
         # uvicorn exposes start-up as a flag, not an event.
         while not server.started:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+
     app.state.port = port
     app.state.relayed_position = 0
     try:

@@ -33,7 +33,7 @@ class OutboxMessage(OutboxMessageMixin, Base):
 
 
 class TransactionStatus(StrEnum):
-    """Where a transaction stands in its reconciliation, derived by `refresh_links`."""
+    """State of a transaction in its reconciliation, derived by `refresh_links`."""
 
     MATCHED = "matched"
     # An open break, assigned or not.

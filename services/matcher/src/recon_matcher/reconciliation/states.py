@@ -10,7 +10,7 @@ No column stores the state. A transaction is:
 - `open` otherwise: assigned, in no group, with a live break or with none yet.
 
 So storing a matching run inserts groups, items and breaks and closes the items'
-breaks, but never updates the wide `transactions` rows. `match_group_items` holds
+breaks, but never updates the wide `transactions` rows. `match_group_items` contains
 items of live groups only, because dissolving a group deletes its items.
 """
 

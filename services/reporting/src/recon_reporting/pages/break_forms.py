@@ -22,8 +22,8 @@ router = APIRouter(include_in_schema=False)
 # The matcher's limit on the items of one manual match.
 MAX_MATCH_ITEMS: Final = 500
 CLOSE_ACTIONS: Final = {"write_off": "Write-off", "force_close": "Force-close"}
-# The matcher tells API callers to set the `force` field. The page names the checkbox
-# that sets it, with the label that breaks.html shows.
+# The matcher's message asks API callers to set the `force` field. The page names the
+# checkbox that sets it instead, with the label from breaks.html.
 MATCHER_FORCE_HINT: Final = "set force with a reason"
 FORCE_CHECKBOX_HINT: Final = (
     'tick "Match even outside the tolerance or across currencies" and give the '

@@ -1,10 +1,11 @@
 """What every page form shares: who may post it and how its outcome is shown.
 
 A form post needs an active browser session, the session's CSRF token and a role
-that may act. The reporting service forwards it to the matcher like the API does,
-then redirects to the page named in the form's `next` field with a one-time message:
-the outcome on success, or the matcher's error message (for example outside
-tolerance, or a maker approving their own request) on failure.
+that may act. The reporting service forwards it to the matcher as the API does.
+Then it redirects to the page named in the form's `next` field with a one-time
+message. On success the message gives the outcome. On failure it gives the
+matcher's error, for example an amount outside the tolerance or a maker approving
+their own request.
 """
 
 from collections.abc import Callable
