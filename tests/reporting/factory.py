@@ -21,6 +21,8 @@ from recon_common.events import (
 
 BANK_ID = "test-bank"
 RECONCILIATION_ID = "rec-eur-nostro"
+# The matcher definition version that formed the generated groups.
+DEFINITION_VERSION = 3
 STATEMENT_ACCOUNT = "DE89370400440532013000"
 LEDGER_ACCOUNT = "GL-100200-EUR-4711"
 COUNTERPARTY_ACCOUNT = "GB29NWBK60161331926819"
@@ -122,6 +124,7 @@ def build_day(
             days_apart=0,
             explanation="same amount, value date and reference",
             matched_at=opened,
+            definition_version=DEFINITION_VERSION,
         )
         for index in range(matched_pairs)
     ]

@@ -149,6 +149,32 @@ async def group_passes(app: FastAPI) -> list[tuple[str, str]]:
         return [(pass_name, explanation) for pass_name, explanation in rows]
 
 
+async def group_versions(app: FastAPI) -> dict[str, int | None]:
+    """Return the definition version of every live match group, by pass name."""
+    runtime: ServiceRuntime = app.state.runtime
+    async with session_scope(runtime.sessions) as session:
+        rows = await session.execute(
+            select(MatchGroupRecord.pass_name, MatchGroupRecord.definition_version)
+        )
+        return {pass_name: version for pass_name, version in rows}
+
+
+async def produced_group_versions(app: FastAPI) -> list[int | None]:
+    """Return the definition version of each group in the outbox's messages."""
+    runtime: ServiceRuntime = app.state.runtime
+    async with session_scope(runtime.sessions) as session:
+        rows = await session.scalars(
+            select(OutboxMessage).order_by(OutboxMessage.position)
+        )
+        bodies = [json.loads(row.body) for row in rows]
+    return [
+        group["definition_version"]
+        for body in bodies
+        if body["type"] == "matches-produced"
+        for group in body["data"]["groups"]
+    ]
+
+
 async def audit_events(app: FastAPI) -> list[dict[str, Any]]:
     """Return the data of each audit event in the outbox, oldest first."""
     runtime: ServiceRuntime = app.state.runtime

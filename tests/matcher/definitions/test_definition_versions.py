@@ -7,8 +7,10 @@ from definition_factories import (
     definition_yaml,
     feed,
     group_passes,
+    group_versions,
     headers,
     item,
+    produced_group_versions,
 )
 from fastapi import FastAPI
 from recon_common.db import session_scope
@@ -124,3 +126,71 @@ async def test_staged_version_not_used(
 
     assert response.status_code == 201
     assert await group_passes(app) == []
+
+
+async def test_group_records_seeded_version(app: FastAPI) -> None:
+    await feed(
+        app,
+        "f1",
+        [
+            item("s1", "100.00", reference="INV-1"),
+            item("l1", "100.00", kind=LEDGER, reference="INV-1"),
+        ],
+    )
+
+    assert await group_versions(app) == {"reference": 1}
+
+
+async def test_group_records_activated_version(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await _save_tolerance(client, service_token)
+
+    await feed(app, "f1", [item("s1", "100.00"), item("l1", "100.40", kind=LEDGER)])
+
+    assert await group_versions(app) == {"amount": 2}
+
+
+async def test_group_records_older_version_after_switch_back(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await _save_tolerance(client, service_token)
+    await _activate(client, service_token, 1)
+
+    await feed(
+        app,
+        "f1",
+        [
+            item("s1", "100.00", reference="INV-1"),
+            item("l1", "100.00", kind=LEDGER, reference="INV-1"),
+        ],
+    )
+
+    assert await group_versions(app) == {"reference": 1}
+
+
+async def test_produced_group_carries_version(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await _save_tolerance(client, service_token)
+
+    await feed(app, "f1", [item("s1", "100.00"), item("l1", "100.40", kind=LEDGER)])
+
+    assert await produced_group_versions(app) == [2]
+
+
+async def test_manual_group_records_active_version(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await _save_tolerance(client, service_token)
+    await feed(app, "f1", [item("s1", "100.00"), item("l1", "250.00", kind=LEDGER)])
+
+    response = await client.post(
+        f"/v1/reconciliations/{DEFINITION_ID}/manual-matches",
+        json={"transaction_ids": ["s1", "l1"], "reason": "agreed", "force": True},
+        headers=headers(service_token),
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["group"]["definition_version"] == 2
+    assert await group_versions(app) == {"manual": 2}

@@ -10,7 +10,7 @@ from recon_common.events import RecordKind
 from recon_reporting.pages.templating import format_money
 
 from tests.reporting.conftest import basic, feed, login
-from tests.reporting.factory import build_day, transaction
+from tests.reporting.factory import DEFINITION_VERSION, build_day, transaction
 
 
 @pytest.mark.parametrize(
@@ -161,3 +161,16 @@ async def test_group_page_shows_both_references(
     assert '<td class="bank-reference">REF-stmt-000</td>' in response.text
     assert '<td class="customer-reference">INV-stmt-000</td>' in response.text
     assert '<td class="customer-reference">INV-ledger-000</td>' in response.text
+
+
+async def test_group_page_shows_definition_version(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day(statements=4, matched_pairs=2)
+    await feed(app, day.payload)
+    await login(client, "vera")
+
+    response = await client.get("/match-groups/group-000")
+
+    expected = f'<dd id="group-definition-version">{DEFINITION_VERSION}</dd>'
+    assert expected in response.text

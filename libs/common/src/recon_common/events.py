@@ -177,6 +177,10 @@ class MatchGroup(Contract):
     matched_at: AwareDatetime
     status: MatchGroupStatus = MatchGroupStatus.CONFIRMED
     origin: GroupOrigin = GroupOrigin.ENGINE
+    # The stored version of the reconciliation definition whose passes formed the
+    # group, or whose tolerance a manual match was checked against. None in
+    # messages of older matcher versions and for definitions read from a file only.
+    definition_version: int | None = None
 
 
 class Break(Contract):

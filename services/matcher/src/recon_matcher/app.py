@@ -130,7 +130,7 @@ def make_chunk_handler(
     async def handle(session: AsyncSession, envelope: Envelope) -> None:
         chunk = envelope.payload(TransactionsParsed)
         # Read in the consumer's transaction, so a redelivered chunk reads again.
-        # NOTE: match groups do not record the version yet; `active.load` returns it.
+        # Each definition carries its stored version, which its groups record.
         definitions = await active.definitions(session)
         await apply_chunk(
             session, chunk=chunk, definitions=definitions, settings=settings

@@ -92,6 +92,9 @@ class MatchGroupRecord(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     # The operator who confirmed a proposed group. A re-run leaves such groups alone.
     reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    # The definition version that formed the group (or checked a manual match).
+    # NULL for groups stored before versions were recorded.
+    definition_version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         # Tombstones (unmatched or rejected groups) of a reconciliation, looked up

@@ -115,6 +115,9 @@ class ReportMatchGroup(Base):
     # confirmed or proposed; engine or manual.
     status: Mapped[str] = mapped_column(String(20), server_default="confirmed")
     origin: Mapped[str] = mapped_column(String(20), server_default="engine")
+    # The matcher's definition version that formed the group; NULL when the
+    # message did not say (older matcher versions).
+    definition_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class ReportMatchItem(Base):

@@ -164,6 +164,7 @@ async def manual_match(
         matched_at=now,
         status=MatchGroupStatus.CONFIRMED,
         origin=GroupOrigin.MANUAL,
+        definition_version=definition.stored_version,
     )
     row = group_record(group)
     row.created_by = actor.username

@@ -76,7 +76,7 @@ class ActiveDefinitions:
         for definition_id, version, body in rows:
             self._parsed[(definition_id, version)] = Definition.model_validate_json(
                 body
-            )
+            ).at_version(version)
             log.info(
                 "matcher.definition.loaded",
                 definition_id=definition_id,

@@ -14,7 +14,14 @@ from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 from recon_common.events import RecordKind
 from recon_common.money import AmountError, minor_units
 
@@ -421,6 +428,20 @@ class Definition(DefinitionModel):
     account_pairs: list[AccountPair] = Field(default_factory=list)
     side_b_sign: AmountSign = AmountSign.SAME
     passes: list[PassConfig] = Field(min_length=1)
+    # The stored version this definition was read from. Not part of the body, so
+    # it is never accepted as input, dumped or compared by the store.
+    _stored_version: int | None = PrivateAttr(default=None)
+
+    @property
+    def stored_version(self) -> int | None:
+        """Return the stored version it was read from, or None if not from the store."""
+        return self._stored_version
+
+    def at_version(self, version: int) -> Self:
+        """Return a copy that records it was read from stored `version`."""
+        copy = self.model_copy()
+        copy._stored_version = version
+        return copy
 
     @model_validator(mode="after")
     def _check_passes_and_pairs(self) -> Self:

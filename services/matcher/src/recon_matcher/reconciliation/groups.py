@@ -92,6 +92,7 @@ def group_values(group: MatchGroup) -> dict[str, Any]:
         "created_by": None,
         "reason": None,
         "reviewed_by": None,
+        "definition_version": group.definition_version,
     }
 
 
@@ -114,6 +115,7 @@ def group_contract(row: MatchGroupRecord, transaction_ids: list[str]) -> MatchGr
         matched_at=row.matched_at,
         status=MatchGroupStatus(row.status),
         origin=GroupOrigin(row.origin),
+        definition_version=row.definition_version,
     )
 
 
@@ -129,6 +131,7 @@ _ENGINE_GROUP_COLUMNS: Final = (
     "explanation",
     "matched_at",
     "origin",
+    "definition_version",
 )
 _ITEM_COLUMNS: Final = ("transaction_id", "group_id")
 
@@ -182,6 +185,7 @@ def _engine_group_values(group: MatchGroup) -> tuple[Any, ...]:
         group.explanation,
         group.matched_at,
         group.origin.value,
+        group.definition_version,
     )
 
 

@@ -103,7 +103,9 @@ async def plan_rerun(
     items = {row.transaction_id: row for row in [*in_range, *grouped]}
     now = datetime.now(UTC)
     result = run_engine(definition, items.values())
-    formed = engine_groups(result, matched_at=now)
+    formed = engine_groups(
+        result, matched_at=now, definition_version=definition.stored_version
+    )
     blocked = await tombstoned_ids(session, formed)
     expected_groups = {
         group.group_id: group for group in formed if group.group_id not in blocked

@@ -188,7 +188,9 @@ async def match_records(
     await store_result(
         session,
         definition=definition,
-        formed=engine_groups(result, matched_at=now),
+        formed=engine_groups(
+            result, matched_at=now, definition_version=definition.stored_version
+        ),
         break_ids=[item.transaction_id for item in result.breaks(opened_at=now)],
         reasons=break_reasons(result),
         records={record.transaction_id: record for record in records},
@@ -264,14 +266,25 @@ def run_engine(
     return match_transactions(definition, sides["a"], sides["b"])
 
 
-def engine_groups(result: MatchResult, *, matched_at: datetime) -> list[MatchGroup]:
-    """Return the result's groups as contracts with the engine's status."""
+def engine_groups(
+    result: MatchResult, *, matched_at: datetime, definition_version: int | None
+) -> list[MatchGroup]:
+    """Return the result's groups as contracts with the engine's status.
+
+    `definition_version` is the stored version whose passes ran (see
+    `Definition.stored_version`).
+    """
     # group_records() and match_groups() walk the same rows in the same order.
     pairs = zip(
         result.group_records(), result.match_groups(matched_at=matched_at), strict=True
     )
     return [
-        group.model_copy(update={"status": MatchGroupStatus(engine_group.status.value)})
+        group.model_copy(
+            update={
+                "status": MatchGroupStatus(engine_group.status.value),
+                "definition_version": definition_version,
+            }
+        )
         for engine_group, group in pairs
     ]
 

@@ -21,6 +21,8 @@ class MatchGroupOut(BaseModel):
     days_apart: int
     explanation: str
     matched_at: datetime
+    # The matcher's definition version that formed the group, when known.
+    definition_version: int | None = None
     transaction_ids: list[str]
 
 

@@ -22,6 +22,7 @@ def _fields(row: ReportMatchGroup) -> dict[str, object]:
         "days_apart": row.days_apart,
         "explanation": row.explanation,
         "matched_at": row.matched_at,
+        "definition_version": row.definition_version,
     }
 
 

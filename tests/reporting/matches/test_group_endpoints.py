@@ -1,0 +1,55 @@
+"""Tests for the match group routes of the reporting API."""
+
+import httpx
+from fastapi import FastAPI
+from recon_common.events import MatchesProduced
+
+from tests.reporting.conftest import basic, feed
+from tests.reporting.factory import DEFINITION_VERSION, build_day
+
+
+async def test_group_detail_shows_definition_version(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day(statements=4, matched_pairs=2)
+    await feed(app, day.payload)
+
+    response = await client.get("/api/v1/match-groups/group-000", auth=basic("vera"))
+
+    assert response.status_code == 200
+    assert response.json()["definition_version"] == DEFINITION_VERSION
+
+
+async def test_group_list_shows_definition_version(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day(statements=4, matched_pairs=2)
+    await feed(app, day.payload)
+
+    response = await client.get("/api/v1/match-groups", auth=basic("vera"))
+
+    versions = [item["definition_version"] for item in response.json()["items"]]
+    assert versions == [DEFINITION_VERSION, DEFINITION_VERSION]
+
+
+async def test_group_without_version_is_null(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day(statements=4, matched_pairs=1)
+    payload: MatchesProduced = day.payload
+    unversioned = [
+        group.model_copy(update={"definition_version": None})
+        for group in payload.groups
+    ]
+    await feed(app, payload.model_copy(update={"groups": unversioned}))
+
+    response = await client.get("/api/v1/match-groups/group-000", auth=basic("vera"))
+
+    assert response.json()["definition_version"] is None
+
+
+async def test_group_unknown_id_not_found(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/match-groups/no-such", auth=basic("vera"))
+
+    assert response.status_code == 404
+    assert "no-such" in response.text
