@@ -83,13 +83,13 @@ def test_break_reason_values() -> None:
 @pytest.mark.parametrize(
     ("amount", "band"),
     [
-        ("0.01", "<1k"),
-        ("999.99", "<1k"),
-        ("1000", "1k-10k"),
-        ("-9999.99", "1k-10k"),
-        ("10000", "10k-100k"),
-        ("-250000", "100k-1M"),
-        ("1000000", ">=1M"),
+        ("0.01", "under_1k"),
+        ("999.99", "under_1k"),
+        ("1000", "1k_10k"),
+        ("-9999.99", "1k_10k"),
+        ("10000", "10k_100k"),
+        ("-250000", "100k_1m"),
+        ("1000000", "1m_and_over"),
     ],
 )
 def test_amount_band_edges(amount: str, band: str) -> None:
@@ -108,6 +108,6 @@ def test_break_table_bands_and_ages() -> None:
 
     table = result.break_table(as_of=date(2024, 3, 31)).sort("transaction_id")
     assert table.get_column("transaction_id").to_list() == ["l1", "s1"]
-    assert table.get_column("amount_band").to_list() == [">=1M", "1k-10k"]
+    assert table.get_column("amount_band").to_list() == ["1m_and_over", "1k_10k"]
     assert table.get_column("age_days").to_list() == [30, 21]
     assert table.get_column("side").to_list() == ["b", "a"]

@@ -21,8 +21,9 @@ from recon_common.events import (
     MatchGroup,
     MatchGroupStatus,
 )
-from recon_matcher.breaks.records import LIVE_STATES, amount_band, break_contract
+from recon_matcher.breaks.records import LIVE_STATES, break_contract
 from recon_matcher.changes import MatchChanges
+from recon_matcher.engine.breaks import amount_band
 from recon_matcher.models import (
     BreakRecord,
     MatchGroupItem,

@@ -5,7 +5,6 @@ the item closes the record, and a dissolved group reopens it, so the record keep
 its first `opened_at` and its age across an unmatch. `breaks.storage` writes them.
 """
 
-from decimal import Decimal
 from typing import Final
 
 import structlog
@@ -19,25 +18,7 @@ log = structlog.get_logger(__name__)
 
 LIVE_STATES: Final = frozenset({BreakState.OPEN.value, BreakState.ASSIGNED.value})
 
-# Upper bounds of the absolute amount, in units of the item's own currency. The
-# bands do not convert currencies, so 5,000 JPY and 5,000 USD share a band.
-_AMOUNT_BANDS: Final = (
-    (Decimal(1_000), "under_1k"),
-    (Decimal(10_000), "1k_10k"),
-    (Decimal(100_000), "10k_100k"),
-    (Decimal(1_000_000), "100k_1m"),
-)
-_TOP_BAND: Final = "1m_and_over"
 _IN_BATCH: Final = 500
-
-
-def amount_band(amount: Decimal) -> str:
-    """Return the band of the absolute `amount`, such as `1k_10k`."""
-    magnitude = abs(amount)
-    for limit, name in _AMOUNT_BANDS:
-        if magnitude < limit:
-            return name
-    return _TOP_BAND
 
 
 def age_basis_for(

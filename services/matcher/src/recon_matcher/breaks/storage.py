@@ -15,7 +15,8 @@ from recon_common.events import Break, BreakAgeBasis, BreakReason, BreakState
 from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_matcher.breaks.records import LIVE_STATES, amount_band
+from recon_matcher.breaks.records import LIVE_STATES
+from recon_matcher.engine.breaks import amount_band
 from recon_matcher.models import BreakRecord, MatchGroupItem
 from recon_matcher.reconciliation.bulk import (
     id_batches,

@@ -44,13 +44,15 @@ class BreakReasonCode(StrEnum):
 
 
 # Upper bounds in whole units of the item's currency, and the band below each.
+# The bands do not convert currencies, so 5,000 JPY and 5,000 USD share a band.
+# The stored breaks and the reporting filters use the same labels.
 AMOUNT_BANDS: Final = (
-    (1_000, "<1k"),
-    (10_000, "1k-10k"),
-    (100_000, "10k-100k"),
-    (1_000_000, "100k-1M"),
+    (1_000, "under_1k"),
+    (10_000, "1k_10k"),
+    (100_000, "10k_100k"),
+    (1_000_000, "100k_1m"),
 )
-TOP_BAND: Final = ">=1M"
+TOP_BAND: Final = "1m_and_over"
 
 _DUPLICATE_KEYS: Final = (
     "account_key",
@@ -62,7 +64,7 @@ _DUPLICATE_KEYS: Final = (
 
 
 def amount_band(amount: Decimal) -> str:
-    """Return the band of `amount`'s absolute value, such as `1k-10k`."""
+    """Return the band of `amount`'s absolute value, such as `1k_10k`."""
     magnitude = abs(amount)
     for limit, label in AMOUNT_BANDS:
         if magnitude < limit:

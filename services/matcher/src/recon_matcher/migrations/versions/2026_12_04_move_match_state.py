@@ -70,7 +70,7 @@ _SET_DERIVED_STATUS = (
     "CASE WHEN reconciliation_id IS NULL THEN 'unassigned' ELSE 'open' END)"
 )
 
-# Upper bounds of `breaks.records.amount_band`, repeated so that the migration keeps
+# Upper bounds of `engine.breaks.amount_band`, repeated so that the migration keeps
 # its meaning if the bands change later.
 _AMOUNT_BANDS = (
     (1_000, "under_1k"),
