@@ -1,4 +1,4 @@
-"""Browser test: log in with headless Chromium and read the dashboard numbers."""
+"""Browser tests: headless Chromium reads the dashboard and saves a definition."""
 
 import asyncio
 import socket
@@ -16,6 +16,8 @@ from recon_reporting.settings import ReportingSettings
 
 from tests.reporting.conftest import PASSWORD, basic, feed
 from tests.reporting.factory import build_day
+from tests.reporting.pages.conftest import APPROVER
+from tests.reporting.pages.test_definition_pages import seed_store
 
 pytestmark = pytest.mark.browser
 
@@ -90,3 +92,57 @@ async def test_dashboard_shows_summary_numbers(server: tuple[FastAPI, str]) -> N
     assert dashboard_numbers["matched"] == str(summary["matched"])
     assert open_breaks == str(summary["open_breaks"])
     assert rate == "80.0 %"
+
+
+@pytest.fixture
+async def definitions_server(
+    live_matcher: FastAPI, operator_app: FastAPI
+) -> AsyncIterator[str]:
+    """Serve the reporting app, wired to a matcher with one definition, over HTTP."""
+    await seed_store(live_matcher)
+    port = free_port()
+    config = uvicorn.Config(
+        operator_app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(10):
+        # uvicorn exposes start-up as a flag, not an event.
+        while not server.started:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def test_definition_save_keeps_text(definitions_server: str) -> None:
+    base_url = definitions_server
+    invalid = "id: nostro-eur\nname: [unclosed\n"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{base_url}/definitions")
+            await page.get_by_label("Username").fill(APPROVER)
+            await page.get_by_label("Password").fill(PASSWORD)
+            await page.get_by_role("button", name="Log in").click()
+            await page.wait_for_url(f"{base_url}/definitions")
+            await page.get_by_role("link", name="nostro-eur").click()
+            await page.locator("#edit-link").click()
+            await page.get_by_label("Definition as YAML").fill(invalid)
+            await page.get_by_role("button", name="Save version").click()
+            await page.wait_for_selector("#problems")
+            problems = await page.locator("#problems").inner_text()
+            textarea_text = await page.get_by_label("Definition as YAML").input_value()
+        finally:
+            await browser.close()
+
+    assert "invalid YAML at line" in problems
+    assert textarea_text == invalid

@@ -25,7 +25,12 @@ from recon_reporting.files import repository as files_repository
 from recon_reporting.matches import repository as matches_repository
 from recon_reporting.matches import service as matches_service
 from recon_reporting.models import TransactionStatus
-from recon_reporting.pages import approval_pages, break_forms, group_pages
+from recon_reporting.pages import (
+    approval_pages,
+    break_forms,
+    definition_pages,
+    group_pages,
+)
 from recon_reporting.pages.rendering import render_page
 from recon_reporting.reconciliations import repository as reconciliations_repository
 from recon_reporting.reconciliations import service as reconciliations_service
@@ -37,6 +42,7 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 router.include_router(break_forms.router)
 router.include_router(group_pages.router)
 router.include_router(approval_pages.router)
+router.include_router(definition_pages.router)
 
 PAGE_SIZE = 50
 
