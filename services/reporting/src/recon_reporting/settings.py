@@ -54,6 +54,11 @@ class ReportingSettings(ServiceSettings):
     # also end earlier at logout or when an administrator revokes them.
     session_max_age_s: int = Field(default=8 * 3600, ge=60)
     api_token_max_age_s: int = Field(default=3600, ge=60)
+    # Seconds that the HTTP Basic calls of one user from one client address share a
+    # server-side session (default 15 minutes). Starting one audits a `login`, so
+    # this sets how often a script's Basic calls add one. Every call still has its
+    # password checked.
+    basic_session_max_age_s: int = Field(default=15 * 60, ge=1)
 
     # Sign-in throttling: after this many failed sign-ins within the window, further
     # attempts for the same username get 429 until enough of those failures are

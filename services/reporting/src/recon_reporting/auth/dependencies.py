@@ -4,9 +4,10 @@ A request is authenticated by, in this order: the session cookie of the web page
 `Authorization: Bearer` token from `POST /api/v1/auth/token`, or HTTP Basic
 credentials. A cookie or token is accepted only while its `auth_sessions` row is
 active. A state-changing API request that a cookie authenticates must also pass the
-CSRF checks of `auth.csrf`. Failed Basic logins are audited and throttled like form
-logins. Successful ones are not audited, because every API call made with Basic
-credentials would otherwise add a `login` event.
+CSRF checks of `auth.csrf`. Basic credentials are checked on every request, and
+failures are audited and throttled like form logins. A successful Basic request
+reuses the session of its user and client address, so only the request that starts
+that session audits a `login`.
 """
 
 import base64
@@ -23,7 +24,8 @@ from recon_common.errors import Unauthorized
 from recon_reporting.access.middleware import CLIENT_ADDRESS_KEY
 from recon_reporting.access.redaction import AccountMasker
 from recon_reporting.auth.csrf import CSRF_HEADER, SAFE_METHODS, check_csrf
-from recon_reporting.auth.service import authenticate
+from recon_reporting.auth.locks import KeyedLocks
+from recon_reporting.auth.service import authenticate, sign_in_basic
 from recon_reporting.auth.sessions import SessionKind, find_active_session
 from recon_reporting.auth.tokens import SESSION_COOKIE, TokenSigner
 from recon_reporting.auth.users import User, UserStore
@@ -52,6 +54,19 @@ def _store(request: Request) -> UserStore:
 def _signer(request: Request) -> TokenSigner:
     signer: TokenSigner = request.app.state.signer
     return signer
+
+
+# Name of the app state attribute that stores the `KeyedLocks` of Basic sign-ins.
+_BASIC_LOCKS_KEY: Final = "basic_sign_in_locks"
+
+
+def _basic_locks(request: Request) -> KeyedLocks:
+    # Created on first use, so each app, and with it each event loop, has its own.
+    locks = getattr(request.app.state, _BASIC_LOCKS_KEY, None)
+    if not isinstance(locks, KeyedLocks):
+        locks = KeyedLocks()
+        setattr(request.app.state, _BASIC_LOCKS_KEY, locks)
+    return locks
 
 
 def _user_named(request: Request, username: str | None) -> User | None:
@@ -148,17 +163,27 @@ async def basic_user(request: Request, header: str) -> User | None:
     if credentials is None:
         return None
     username, password = credentials
+    runtime = get_runtime(request)
+    settings = get_settings(request)
+    address = client_address(request)
     user = await authenticate(
-        get_runtime(request),
+        runtime,
         _store(request),
-        settings=get_settings(request),
+        settings=settings,
         username=username,
         password=password,
         method="basic",
-        client_address=client_address(request),
+        client_address=address,
     )
     if user is None:
         raise Unauthorized("invalid username or password")
+    await sign_in_basic(
+        runtime,
+        settings=settings,
+        locks=_basic_locks(request),
+        user=user,
+        client_address=address,
+    )
     return user
 
 

@@ -1,7 +1,12 @@
 """Checking passwords, throttling failed sign-ins, starting sessions and auditing.
 
 Every sign-in, by form, token request or HTTP Basic, goes through `authenticate`,
-which applies the failed sign-in throttle before it checks the password.
+which applies the failed sign-in throttle before it checks the password and audits
+every failure. A successful form or token sign-in starts a session and audits a
+`login` in `sign_in`. A successful HTTP Basic call goes through `sign_in_basic`,
+which audits a `login` only when it has to start the session that the Basic calls of
+one user from one client address share, so a script's calls do not add one `login`
+each.
 """
 
 import asyncio
@@ -13,13 +18,17 @@ import structlog
 from recon_common.db import session_scope
 from recon_common.events import AuditOutcome
 from recon_common.runtime import ServiceRuntime
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_reporting.auditing import build_event, record, record_committed
+from recon_reporting.auth.locks import KeyedLocks
 from recon_reporting.auth.passwords import hash_password, verify_password
 from recon_reporting.auth.sessions import (
     SessionKind,
+    find_reusable_session,
     revoke_session,
     revoke_user_sessions,
+    row_reference,
     session_reference,
     start_session,
 )
@@ -73,8 +82,8 @@ async def authenticate(
 
     Return the user if the password is right, or None after auditing a failed
     `login`. Raise `LoginThrottled` after auditing `login.throttled` when the
-    username or the client address has too many recent failures. A success is not
-    audited here, because HTTP Basic would then add a `login` event to every call.
+    username or the client address has too many recent failures. The caller audits
+    a success with `sign_in` or `sign_in_basic`.
     """
     now = datetime.now(UTC)
     attempt = await begin_attempt(
@@ -121,33 +130,15 @@ async def sign_in(
     client_address: str | None,
 ) -> str:
     """Start a session for an authenticated user, audit the login, return its id."""
-    lifetime_s = (
-        settings.session_max_age_s
-        if kind == SessionKind.BROWSER
-        else settings.api_token_max_age_s
-    )
     async with session_scope(runtime.sessions) as session:
-        session_id = await start_session(
+        session_id = await _start_audited_session(
             session,
-            username=user.username,
+            settings=settings,
+            user=user,
             kind=kind,
-            lifetime=timedelta(seconds=lifetime_s),
+            method=method,
             client_address=client_address,
-            now=datetime.now(UTC),
         )
-        event = build_event(
-            actor=user.username,
-            action="login",
-            outcome=AuditOutcome.SUCCESS,
-            resource_type="session",
-            resource_id=settings.service_name,
-            details={
-                "method": method,
-                "client_address": client_address or "",
-                "session": session_reference(session_id),
-            },
-        )
-        record(session, settings=settings, event=event)
     runtime.relay.notify()
     log.info(
         "reporting.login.succeeded",
@@ -155,6 +146,97 @@ async def sign_in(
         method=method,
         session=session_reference(session_id),
     )
+    return session_id
+
+
+async def sign_in_basic(
+    runtime: ServiceRuntime,
+    *,
+    settings: ReportingSettings,
+    locks: KeyedLocks,
+    user: User,
+    client_address: str | None,
+) -> str:
+    """Reuse or start the Basic session of a user and address, return its reference.
+
+    Call it only after `authenticate` accepted the password of this request. Only
+    starting a session audits a `login`. A revoked or expired session is never
+    reused. `locks` serializes the calls of one user and address on this replica,
+    so concurrent first calls start one session. Replicas do not share `locks`, so
+    each replica may start and audit one session when their first calls overlap.
+    """
+    async with (
+        locks.hold((user.username, client_address)),
+        session_scope(runtime.sessions) as session,
+    ):
+        reusable = await find_reusable_session(
+            session,
+            username=user.username,
+            kind=SessionKind.API_BASIC,
+            client_address=client_address,
+            now=datetime.now(UTC),
+        )
+        if reusable is not None:
+            return row_reference(reusable)
+        session_id = await _start_audited_session(
+            session,
+            settings=settings,
+            user=user,
+            kind=SessionKind.API_BASIC,
+            method="basic",
+            client_address=client_address,
+        )
+    runtime.relay.notify()
+    reference = session_reference(session_id)
+    log.info(
+        "reporting.login.succeeded",
+        username=user.username,
+        method="basic",
+        session=reference,
+    )
+    return reference
+
+
+def _session_lifetime(settings: ReportingSettings, kind: SessionKind) -> timedelta:
+    match kind:
+        case SessionKind.BROWSER:
+            return timedelta(seconds=settings.session_max_age_s)
+        case SessionKind.API_TOKEN:
+            return timedelta(seconds=settings.api_token_max_age_s)
+        case SessionKind.API_BASIC:
+            return timedelta(seconds=settings.basic_session_max_age_s)
+
+
+async def _start_audited_session(
+    session: AsyncSession,
+    *,
+    settings: ReportingSettings,
+    user: User,
+    kind: SessionKind,
+    method: str,
+    client_address: str | None,
+) -> str:
+    session_id = await start_session(
+        session,
+        username=user.username,
+        kind=kind,
+        lifetime=_session_lifetime(settings, kind),
+        client_address=client_address,
+        now=datetime.now(UTC),
+    )
+    event = build_event(
+        actor=user.username,
+        action="login",
+        outcome=AuditOutcome.SUCCESS,
+        resource_type="session",
+        resource_id=settings.service_name,
+        details={
+            "method": method,
+            "client_address": client_address or "",
+            "session": session_reference(session_id),
+        },
+    )
+    record(session, settings=settings, event=event)
     return session_id
 
 

@@ -1,8 +1,11 @@
-"""Server-side records of sign-ins: browser sessions and API bearer tokens.
+"""Server-side records of sign-ins: browser sessions, API bearer tokens, Basic calls.
 
 A sign-in adds one `auth_sessions` row. A request is admitted only while its row
 exists, has not expired and has not been revoked, so logout and an administrator's
-revocation take effect on every replica at the next request.
+revocation take effect on every replica at the next request. HTTP Basic calls of one
+user from one client address share an `api_basic` row until it expires or is
+revoked. Its id is never sent to the client, because a Basic call is authenticated by
+its password and the row only limits the `login` audit events to one per row.
 """
 
 import hashlib
@@ -11,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_reporting.models import AuthSession
@@ -27,6 +30,7 @@ _REFERENCE_CHARS = 16
 class SessionKind(StrEnum):
     BROWSER = "browser"
     API_TOKEN = "api_token"  # noqa: S105 - a session kind, not a secret
+    API_BASIC = "api_basic"
 
 
 def _digest(session_id: str) -> str:
@@ -36,6 +40,11 @@ def _digest(session_id: str) -> str:
 def session_reference(session_id: str) -> str:
     """Return the short digest that names a session in audit events and logs."""
     return _digest(session_id)[:_REFERENCE_CHARS]
+
+
+def row_reference(row: AuthSession) -> str:
+    """Return the `session_reference` of a stored session row."""
+    return row.id_sha256[:_REFERENCE_CHARS]
 
 
 async def start_session(
@@ -76,6 +85,38 @@ async def find_active_session(
     if row.revoked_at is not None or row.expires_at <= now:
         return None
     return row
+
+
+async def find_reusable_session(
+    session: AsyncSession,
+    *,
+    username: str,
+    kind: SessionKind,
+    client_address: str | None,
+    now: datetime,
+) -> AuthSession | None:
+    """Return the active session of `kind` that `username` started from an address.
+
+    When several are active, return the one that expires last.
+    """
+    same_address = (
+        AuthSession.client_address.is_(None)
+        if client_address is None
+        else AuthSession.client_address == client_address
+    )
+    rows = await session.scalars(
+        select(AuthSession)
+        .where(
+            AuthSession.username == username,
+            AuthSession.kind == kind.value,
+            same_address,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+        .order_by(AuthSession.expires_at.desc())
+        .limit(1)
+    )
+    return rows.first()
 
 
 async def revoke_session(

@@ -179,9 +179,9 @@ async def reset_failures(
     The successful attempt's own row is deleted, so it does not count against the
     client address either.
     """
-    await session.execute(
-        delete(LoginFailure).where(LoginFailure.failure_id == attempt_id)
-    )
+    # The update runs before the delete, so concurrent successes of one user lock
+    # the rows in the same order. Deleting first deadlocked on PostgreSQL, because
+    # each transaction locked its own row and then waited for the other's.
     await session.execute(
         update(LoginFailure)
         .where(
@@ -189,4 +189,7 @@ async def reset_failures(
             LoginFailure.reset_at.is_(None),
         )
         .values(reset_at=now)
+    )
+    await session.execute(
+        delete(LoginFailure).where(LoginFailure.failure_id == attempt_id)
     )
