@@ -142,8 +142,8 @@ class ReportBreak(Base):
     side: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str] = mapped_column(String(40))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
-    # open or assigned. Ending a break deletes the row and sets the transaction's
-    # break_outcome.
+    # open or assigned. Ending a break deletes the row and stores the outcome in
+    # report_break_outcomes, which refresh_links copies to the transaction.
     state: Mapped[str] = mapped_column(String(20), server_default="open")
     assignee: Mapped[str | None] = mapped_column(String(200))
     age_basis: Mapped[str | None] = mapped_column(String(20))
@@ -153,6 +153,26 @@ class ReportBreak(Base):
     pending_approval_id: Mapped[str | None] = mapped_column(String(36))
     pending_action: Mapped[str | None] = mapped_column(String(20))
     requested_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class ReportBreakOutcome(Base):
+    """The outcome of a transaction's break, from the newest message that changed it.
+
+    Opening, updating and ending a break all count as changes. The row outlives the
+    open break and may exist before the transaction reaches the read model, so
+    `refresh_links` can copy the outcome to the transaction whichever message
+    arrives first. A break change from a message sent before `sent_at` is
+    out of date and skipped.
+    """
+
+    __tablename__ = "report_break_outcomes"
+
+    transaction_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reconciliation_id: Mapped[str] = mapped_column(String(100))
+    # written_off or closed, or None while the break is open or assigned.
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    # Envelope time of that `matches-produced` message.
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ReportComment(Base):

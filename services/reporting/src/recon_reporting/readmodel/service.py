@@ -1,10 +1,12 @@
 """Applying `matches-produced` chunks to the read model.
 
 Each chunk is applied as upserts keyed by natural ids, so a redelivered chunk leaves
-the tables as they were. A transaction's `status`, `group_id` and `reconciliation_id`
-are derived from the match items and open breaks after every chunk, for every
-transaction the chunk names, so the result does not depend on which chunk arrives
-first. A matched transaction never keeps an open break. Groups that an operator
+the tables as they were. A transaction's `status`, `group_id`, `reconciliation_id`
+and `break_outcome` are derived from the match items, open breaks and break outcomes
+after every chunk, for every transaction the chunk names, so the result does not
+depend on which chunk arrives first. `readmodel.breaks` orders the changes of one
+break by the time their messages were sent. A matched transaction never keeps an
+open break. Groups that an operator
 action or a re-run dissolved are deleted first, so their items can take the breaks
 that the same message opens.
 """
@@ -16,8 +18,6 @@ from enum import Enum
 from typing import Any
 
 from recon_common.events import (
-    Break,
-    BreakState,
     Comment,
     Contract,
     FileRef,
@@ -28,9 +28,9 @@ from recon_common.events import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_reporting.breaks.service import age_start
 from recon_reporting.models import (
     ReportBreak,
+    ReportBreakOutcome,
     ReportComment,
     ReportFile,
     ReportMatchGroup,
@@ -40,6 +40,11 @@ from recon_reporting.models import (
     TransactionStatus,
 )
 from recon_reporting.readmodel import repository
+from recon_reporting.readmodel.breaks import (
+    apply_break_updates,
+    apply_opened_breaks,
+    load_outcomes,
+)
 
 _TRANSACTION_FIELDS = frozenset(ReportTransaction.__table__.columns.keys()) - {
     "status",
@@ -124,73 +129,6 @@ async def _upsert_groups(session: AsyncSession, groups: list[MatchGroup]) -> Non
             await session.delete(item)
 
 
-async def _upsert_breaks(
-    session: AsyncSession, breaks: list[Break], *, matched_ids: set[str]
-) -> None:
-    ids = [item.transaction_id for item in breaks]
-    existing = await repository.load_by_key(
-        session, ReportBreak, ReportBreak.transaction_id, ids
-    )
-    for item in breaks:
-        if item.transaction_id in matched_ids:
-            continue
-        row = existing.get(item.transaction_id)
-        if row is None:
-            row = ReportBreak(transaction_id=item.transaction_id)
-            session.add(row)
-            existing[item.transaction_id] = row
-        _copy_break(row, item)
-
-
-def _copy_break(row: ReportBreak, item: Break) -> None:
-    row.reconciliation_id = item.reconciliation_id
-    row.side = item.side
-    row.reason = item.reason.value
-    row.opened_at = item.opened_at
-    row.state = item.state.value
-    row.assignee = item.assignee
-    row.age_basis = item.age_basis.value
-    row.age_date = age_start(age_date=item.age_date, opened_at=item.opened_at)
-    row.amount_band = item.amount_band
-    row.pending_approval_id = item.pending_approval_id
-    row.pending_action = item.pending_action
-    row.requested_by = item.requested_by
-
-
-async def _apply_break_updates(session: AsyncSession, breaks: list[Break]) -> None:
-    """Apply state changes; a written-off or closed break leaves the open list."""
-    ended_breaks = {
-        item.transaction_id: item
-        for item in breaks
-        if item.state in (BreakState.WRITTEN_OFF, BreakState.CLOSED)
-    }
-    ended = list(ended_breaks)
-    await repository.delete_breaks(session, transaction_ids=ended)
-    transactions = await repository.load_by_key(
-        session, ReportTransaction, ReportTransaction.transaction_id, ended
-    )
-    # NOTE: the outcome is lost if the transaction has not reached the read model
-    # yet, because only transaction rows store it.
-    for transaction_id, transaction in transactions.items():
-        ended_break = ended_breaks[transaction_id]
-        transaction.break_outcome = ended_break.state.value
-        transaction.reconciliation_id = ended_break.reconciliation_id
-    live = [item for item in breaks if item.transaction_id not in set(ended)]
-    existing = await repository.load_by_key(
-        session,
-        ReportBreak,
-        ReportBreak.transaction_id,
-        [item.transaction_id for item in live],
-    )
-    for item in live:
-        row = existing.get(item.transaction_id)
-        if row is None:
-            row = ReportBreak(transaction_id=item.transaction_id)
-            session.add(row)
-            existing[item.transaction_id] = row
-        _copy_break(row, item)
-
-
 async def _upsert_comments(session: AsyncSession, comments: list[Comment]) -> None:
     existing = await repository.load_by_key(
         session,
@@ -231,7 +169,7 @@ async def _upsert_summaries(
 
 
 async def refresh_links(session: AsyncSession, *, transaction_ids: set[str]) -> None:
-    """Derive status, group and reconciliation of `transaction_ids` from the tables."""
+    """Derive status, group, reconciliation and break outcome of `transaction_ids`."""
     rows = await repository.load_by_key(
         session, ReportTransaction, ReportTransaction.transaction_id, transaction_ids
     )
@@ -239,6 +177,7 @@ async def refresh_links(session: AsyncSession, *, transaction_ids: set[str]) -> 
     breaks = await repository.load_by_key(
         session, ReportBreak, ReportBreak.transaction_id, transaction_ids
     )
+    outcomes = await load_outcomes(session, transaction_ids=transaction_ids)
     for transaction_id in transaction_ids:
         link = links.get(transaction_id)
         open_break = breaks.get(transaction_id)
@@ -248,7 +187,13 @@ async def refresh_links(session: AsyncSession, *, transaction_ids: set[str]) -> 
         row = rows.get(transaction_id)
         if row is None:
             continue
-        row.status = _derive_status(row, link=link, open_break=open_break).value
+        status = _derive_status(
+            row,
+            link=link,
+            open_break=open_break,
+            outcome=outcomes.get(transaction_id),
+        )
+        row.status = status.value
 
 
 def _derive_status(
@@ -256,8 +201,15 @@ def _derive_status(
     *,
     link: tuple[str, str] | None,
     open_break: ReportBreak | None,
+    outcome: ReportBreakOutcome | None,
 ) -> TransactionStatus:
-    """Set the group and reconciliation of `row` and return its status."""
+    """Set the group, reconciliation and break outcome of `row`, return its status."""
+    # Without an outcome row, as for breaks ended before the table existed, the
+    # transaction keeps the break_outcome it has.
+    if outcome is not None:
+        row.break_outcome = outcome.outcome
+        if outcome.outcome is not None:
+            row.reconciliation_id = outcome.reconciliation_id
     if link is not None:
         row.group_id, row.reconciliation_id = link
         row.break_outcome = None
@@ -289,8 +241,10 @@ async def apply_chunk(
     await repository.delete_breaks(session, transaction_ids=payload.closed_break_ids)
     opened_ids = {item.transaction_id for item in payload.opened_breaks}
     matched_ids = set(await repository.load_items(session, transaction_ids=opened_ids))
-    await _upsert_breaks(session, payload.opened_breaks, matched_ids=matched_ids)
-    await _apply_break_updates(session, payload.updated_breaks)
+    await apply_opened_breaks(
+        session, payload.opened_breaks, matched_ids=matched_ids, sent_at=reported_at
+    )
+    await apply_break_updates(session, payload.updated_breaks, sent_at=reported_at)
     await _upsert_comments(session, payload.comments)
     await _upsert_summaries(
         session, payload.summaries, run_id=payload.run_id, reported_at=reported_at
