@@ -37,7 +37,16 @@ def assign_one_to_one(
     `order` must end in columns that make the order total, such as the ordinals.
     """
     flags = list(descending) if descending is not None else [False] * len(order)
-    ranked = candidates.sort(list(order), descending=flags).with_row_index("rank")
+    # Only the ranking columns are sorted, and the chosen rows are gathered from
+    # `candidates` once at the end: sorting the whole candidate frame and sorting
+    # the kept rows again moved every column twice.
+    keys = list(dict.fromkeys([*order, "a_ordinal", "b_ordinal"]))
+    ranked = (
+        candidates.select(keys)
+        .with_row_index("row")
+        .sort(list(order), descending=flags)
+        .with_row_index("rank")
+    )
     # A pair whose two items have no other candidate is kept by every greedy walk,
     # and it takes no other pair's item, so it skips the rounds. On the 1,000,000
     # line benchmark this held for most pairs of the exact pass.
@@ -58,8 +67,9 @@ def assign_one_to_one(
             mutual, on="b_ordinal", how="anti"
         )
     logger.debug("matcher.assignment.finished", rounds=rounds, kept=sum(map(len, kept)))
-    chosen = pl.concat(kept)
-    return ranked.join(chosen, on="rank", how="semi").sort("rank").drop("rank")
+    chosen = pl.concat(kept).get_column("rank").sort()
+    rows = ranked.get_column("row").gather(chosen)
+    return candidates.select(pl.all().gather(rows))
 
 
 def assign_groups(candidates: pl.DataFrame, *, order: Sequence[str]) -> pl.DataFrame:
@@ -69,7 +79,13 @@ def assign_groups(candidates: pl.DataFrame, *, order: Sequence[str]) -> pl.DataF
     make the order total. Each round keeps the groups that are the best remaining
     group of every one of their items, so the globally best group is always kept.
     """
-    ranked = candidates.sort(list(order)).with_row_index("rank")
+    keys = list(dict.fromkeys([*order, "a_ordinals", "b_ordinals"]))
+    ranked = (
+        candidates.select(keys)
+        .with_row_index("row")
+        .sort(list(order))
+        .with_row_index("rank")
+    )
     members = pl.concat(
         [
             ranked.select("rank", side=pl.lit(side), ordinal=f"{side}_ordinals")
@@ -93,5 +109,7 @@ def assign_groups(candidates: pl.DataFrame, *, order: Sequence[str]) -> pl.DataF
         touched = members.join(taken, on=["side", "ordinal"], how="semi").select("rank")
         members = members.join(touched, on="rank", how="anti")
     if not kept:
-        return ranked.clear().drop("rank")
-    return ranked.join(pl.concat(kept), on="rank", how="semi").sort("rank").drop("rank")
+        return candidates.clear()
+    chosen = pl.concat(kept).get_column("rank").sort()
+    rows = ranked.get_column("row").gather(chosen)
+    return candidates.select(pl.all().gather(rows))
