@@ -67,8 +67,8 @@ def assign_one_to_one(
             mutual, on="b_ordinal", how="anti"
         )
     logger.debug("matcher.assignment.finished", rounds=rounds, kept=sum(map(len, kept)))
-    chosen = pl.concat(kept).get_column("rank").sort()
-    rows = ranked.get_column("row").gather(chosen)
+    ranks = pl.concat(kept).get_column("rank").sort()
+    rows = ranked.get_column("row").gather(ranks)
     return candidates.select(pl.all().gather(rows))
 
 
@@ -110,6 +110,6 @@ def assign_groups(candidates: pl.DataFrame, *, order: Sequence[str]) -> pl.DataF
         members = members.join(touched, on="rank", how="anti")
     if not kept:
         return candidates.clear()
-    chosen = pl.concat(kept).get_column("rank").sort()
-    rows = ranked.get_column("row").gather(chosen)
+    ranks = pl.concat(kept).get_column("rank").sort()
+    rows = ranked.get_column("row").gather(ranks)
     return candidates.select(pl.all().gather(rows))
