@@ -2,7 +2,7 @@
 
 import httpx
 from fastapi import FastAPI
-from recon_common.events import MatchesProduced
+from recon_common.events import MatchesProduced, MatchGroupStatus
 
 from tests.reporting.conftest import basic, feed
 from tests.reporting.factory import DEFINITION_VERSION, build_day
@@ -53,3 +53,43 @@ async def test_group_unknown_id_not_found(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 404
     assert "no-such" in response.text
+
+
+async def test_group_list_shows_status_and_origin(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day(statements=4, matched_pairs=1)
+    await feed(app, day.payload)
+
+    response = await client.get("/api/v1/match-groups", auth=basic("vera"))
+
+    (item,) = response.json()["items"]
+    assert item["status"] == "confirmed"
+    assert item["origin"] == "engine"
+
+
+async def test_group_list_filters_by_status(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day(statements=4, matched_pairs=2)
+    payload: MatchesProduced = day.payload
+    first, second = payload.groups
+    proposed = second.model_copy(update={"status": MatchGroupStatus.PROPOSED})
+    await feed(app, payload.model_copy(update={"groups": [first, proposed]}))
+
+    response = await client.get(
+        "/api/v1/match-groups", params={"status": "proposed"}, auth=basic("vera")
+    )
+
+    body = response.json()
+    assert body["total"] == 1
+    assert [item["group_id"] for item in body["items"]] == [second.group_id]
+
+
+async def test_group_list_unknown_status_rejected(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/api/v1/match-groups", params={"status": "pending"}, auth=basic("vera")
+    )
+
+    assert response.status_code == 422
+    assert "pending" in response.text

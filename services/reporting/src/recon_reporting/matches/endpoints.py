@@ -1,7 +1,10 @@
 """HTTP routes of match groups."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from recon_common.errors import NotFound, Unauthorized, error_responses
+from recon_common.events import MatchGroupStatus
 
 from recon_reporting.access.sensitive_reads import audit_revealed
 from recon_reporting.auth.dependencies import ApiMasker, ApiUser
@@ -26,13 +29,26 @@ router = APIRouter(
 async def list_match_groups(
     session: SessionDep,
     user: ApiUser,
-    reconciliation_id: str | None = None,
+    reconciliation_id: Annotated[
+        str | None, Query(description="Only the groups of this reconciliation.")
+    ] = None,
+    status: Annotated[
+        MatchGroupStatus | None,
+        Query(
+            description="Only confirmed groups, or only proposed ones that wait "
+            "for an operator's review."
+        ),
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> MatchGroupPage:
-    """List match groups, newest first, optionally of one reconciliation."""
+    """List match groups, newest first, optionally of one reconciliation or status."""
     rows, total = await repository.list_groups(
-        session, reconciliation_id=reconciliation_id, limit=limit, offset=offset
+        session,
+        reconciliation_id=reconciliation_id,
+        status=status.value if status is not None else None,
+        limit=limit,
+        offset=offset,
     )
     items = await service.groups_out(session, rows=rows)
     return MatchGroupPage(items=items, total=total, limit=limit, offset=offset)

@@ -10,12 +10,19 @@ from recon_reporting.readmodel.repository import batches
 
 
 async def list_groups(
-    session: AsyncSession, *, reconciliation_id: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    reconciliation_id: str | None,
+    status: str | None = None,
+    limit: int,
+    offset: int,
 ) -> tuple[Sequence[ReportMatchGroup], int]:
     """Return one page of match groups, newest first, and the total that match."""
     query = select(ReportMatchGroup)
     if reconciliation_id is not None:
         query = query.where(ReportMatchGroup.reconciliation_id == reconciliation_id)
+    if status is not None:
+        query = query.where(ReportMatchGroup.status == status)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(
         query.order_by(ReportMatchGroup.matched_at.desc(), ReportMatchGroup.group_id)

@@ -21,6 +21,10 @@ class MatchGroupOut(BaseModel):
     days_apart: int
     explanation: str
     matched_at: datetime
+    # confirmed, or proposed and waiting for an operator's review.
+    status: str
+    # engine (a pass formed it) or manual (an operator matched the items).
+    origin: str
     # The matcher's definition version that formed the group, when known.
     definition_version: int | None = None
     transaction_ids: list[str]

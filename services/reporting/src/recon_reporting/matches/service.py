@@ -22,6 +22,8 @@ def _fields(row: ReportMatchGroup) -> dict[str, object]:
         "days_apart": row.days_apart,
         "explanation": row.explanation,
         "matched_at": row.matched_at,
+        "status": row.status,
+        "origin": row.origin,
         "definition_version": row.definition_version,
     }
 
