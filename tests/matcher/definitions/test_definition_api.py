@@ -37,6 +37,25 @@ async def test_api_list_shows_seeded_definition(
     assert body[0]["updated_by"] == "file"
 
 
+async def test_api_list_shows_active_name_and_saver(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    await client.put(
+        f"/v1/definitions/{DEFINITION_ID}",
+        params={"activate": "false"},
+        content=definition_yaml(name="Staged name"),
+        headers={**headers(service_token), "Content-Type": "application/yaml"},
+    )
+
+    response = await client.get("/v1/definitions", headers=headers(service_token))
+
+    (item,) = response.json()
+    assert item["latest_version"] == 2
+    assert item["name"] == "Nostro EUR"
+    assert item["active_saved_by"] == "file"
+    assert item["active_saved_at"] is not None
+
+
 async def test_api_save_increments_version(
     client: httpx.AsyncClient, service_token: str
 ) -> None:

@@ -23,7 +23,7 @@ from recon_matcher.definitions import store
 from recon_matcher.definitions.auth import EditorDep, ReaderDep
 from recon_matcher.definitions.loader import DefinitionError, parse_definition
 from recon_matcher.definitions.models import Definition
-from recon_matcher.definitions.records import DefinitionVersionRecord
+from recon_matcher.definitions.records import DefinitionRecord, DefinitionVersionRecord
 from recon_matcher.definitions.schemas import (
     ActivateRequest,
     ActivationOut,
@@ -141,8 +141,24 @@ async def list_definitions(
     session: SessionDep, actor: ReaderDep
 ) -> list[DefinitionSummaryOut]:
     """List the stored definitions with their active and newest version."""
-    heads = await store.list_heads(session)
-    return [DefinitionSummaryOut.model_validate(head) for head in heads]
+    rows = await store.list_heads_with_active(session)
+    return [_summary_out(head, active) for head, active in rows]
+
+
+def _summary_out(
+    head: DefinitionRecord, active: DefinitionVersionRecord | None
+) -> DefinitionSummaryOut:
+    summary = DefinitionSummaryOut.model_validate(head)
+    if active is None:
+        return summary
+    name = json.loads(active.body).get("name")
+    return summary.model_copy(
+        update={
+            "name": name if isinstance(name, str) else None,
+            "active_saved_by": active.saved_by,
+            "active_saved_at": active.saved_at,
+        }
+    )
 
 
 @router.post(

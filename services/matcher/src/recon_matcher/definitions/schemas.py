@@ -17,6 +17,11 @@ class DefinitionSummaryOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     updated_by: str
+    # The active version's name, and who saved that version and when. None only
+    # if the active version row is missing, which the store never leaves.
+    name: str | None = None
+    active_saved_by: str | None = None
+    active_saved_at: datetime | None = None
 
 
 class VersionSummaryOut(BaseModel):

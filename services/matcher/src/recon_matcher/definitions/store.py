@@ -360,6 +360,22 @@ async def list_heads(session: AsyncSession) -> list[DefinitionRecord]:
     return list(rows)
 
 
+async def list_heads_with_active(
+    session: AsyncSession,
+) -> list[tuple[DefinitionRecord, DefinitionVersionRecord | None]]:
+    """Return every stored definition id with its active version, ordered by id."""
+    rows = await session.execute(
+        select(DefinitionRecord, DefinitionVersionRecord)
+        .outerjoin(
+            DefinitionVersionRecord,
+            (DefinitionVersionRecord.definition_id == DefinitionRecord.definition_id)
+            & (DefinitionVersionRecord.version == DefinitionRecord.active_version),
+        )
+        .order_by(DefinitionRecord.definition_id)
+    )
+    return [(head, version) for head, version in rows]
+
+
 async def list_versions(
     session: AsyncSession, *, definition_id: str
 ) -> list[DefinitionVersionRecord]:
