@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import structlog
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import SecretStr
 from recon_common import service_auth
 from recon_common.errors import install_error_handler
 from recon_common.service_auth import (
     InvalidServiceToken,
+    carries_service_token,
     require_service_token,
     token_setting_name,
 )
@@ -198,3 +199,41 @@ def test_invalid_service_token_is_401() -> None:
 
     assert error.status_code == 401
     assert error.headers == {"WWW-Authenticate": "Bearer"}
+
+
+def _request(authorization: str | None) -> Request:
+    headers = (
+        [] if authorization is None else [(b"authorization", authorization.encode())]
+    )
+    return Request({"type": "http", "headers": headers})
+
+
+@pytest.mark.parametrize(
+    ("authorization", "expected"),
+    [
+        (f"Bearer {TOKEN}", True),
+        (f"bearer  {TOKEN} ", True),
+        ("Bearer wrong", False),
+        (f"Basic {TOKEN}", False),
+        ("Bearer", False),
+        (None, False),
+    ],
+)
+def test_carries_service_token_cases(authorization: str | None, expected: bool) -> None:
+    settings = ServiceSettings(
+        environment=Environment.TEST, service_token=SecretStr(TOKEN)
+    )
+
+    found = carries_service_token(_request(authorization), settings)
+
+    assert found is expected
+
+
+def test_carries_service_token_unset_token_false() -> None:
+    settings = ServiceSettings(
+        environment=Environment.TEST, service_token=SecretStr("")
+    )
+
+    found = carries_service_token(_request("Bearer "), settings)
+
+    assert found is False

@@ -112,6 +112,20 @@ async def test_activation_updates_app_definitions(
     assert [step.name for step in definition.passes] == ["reference", "amount"]
 
 
+async def test_request_without_token_not_refreshing(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await _save_tolerance(client, service_token)
+
+    response = await client.get(
+        "/v1/reconciliations", headers=headers("not-the-service-token")
+    )
+
+    (definition,) = app.state.definitions
+    assert response.status_code == 401
+    assert [step.name for step in definition.passes] == ["reference"]
+
+
 async def test_staged_version_not_used(
     app: FastAPI, client: httpx.AsyncClient, service_token: str
 ) -> None:

@@ -94,6 +94,19 @@ def _reject(request: Request, *, reason: str, message: str) -> InvalidServiceTok
     return InvalidServiceToken(message)
 
 
+def carries_service_token(request: Request, settings: ServiceSettings) -> bool:
+    """Return whether the request's bearer token is the service's token.
+
+    A quiet check for work that should only happen for an authorized caller,
+    before the route's `require_service_token` rejects the others and logs it.
+    """
+    expected = settings.service_token.get_secret_value()
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if not expected or scheme.lower() != "bearer":
+        return False
+    return secrets.compare_digest(presented.strip().encode(), expected.encode())
+
+
 async def require_service_token(
     request: Request,
     _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],

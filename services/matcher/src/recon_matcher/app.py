@@ -19,6 +19,7 @@ from recon_common.db import session_scope
 from recon_common.errors import ErrorBody, install_error_handler
 from recon_common.events import TOPIC_TRANSACTIONS_PARSED, Envelope, TransactionsParsed
 from recon_common.runtime import ServiceRuntime, health_router
+from recon_common.service_auth import carries_service_token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.actions.endpoints import router as actions_router
@@ -192,6 +193,8 @@ def create_app(settings: MatcherSettings, *, start_kafka: bool = True) -> FastAP
     ) -> Response:
         # The operator actions and the reconciliation list read the definitions
         # from app.state. Without a lifespan (as in some tests) nothing refreshes.
+        # A request without the service token is refused by its route, so it
+        # costs no database query here.
         active: ActiveDefinitions | None = getattr(
             app.state, "active_definitions", None
         )
@@ -200,6 +203,7 @@ def create_app(settings: MatcherSettings, *, start_kafka: bool = True) -> FastAP
             active is not None
             and path.startswith("/v1/")
             and not path.startswith("/v1/definitions")
+            and carries_service_token(request, settings)
         ):
             async with session_scope(app.state.runtime.sessions) as session:
                 app.state.definitions = await active.definitions(session)
