@@ -431,3 +431,29 @@ async def test_api_read_without_acting_user_rejected(
     assert (
         "missing X-Acting-User and X-Acting-Role headers;" in response.json()["detail"]
     )
+
+
+async def test_api_unchanged_active_save_conflicts(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    response = await _save(client, service_token, definition_yaml())
+    versions = await client.get(
+        f"/v1/definitions/{DEFINITION_ID}/versions", headers=headers(service_token)
+    )
+
+    assert response.status_code == 409
+    assert "version 1 of definition" in response.json()["detail"]
+    assert "nothing to save" in response.json()["detail"]
+    assert len(versions.json()) == 1
+
+
+async def test_api_unchanged_staged_save_names_activation(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    staged = definition_yaml(tolerance="1.00")
+    await _save(client, service_token, staged, params={"activate": "false"})
+
+    response = await _save(client, service_token, "# same again\n" + staged)
+
+    assert response.status_code == 409
+    assert "/versions/2/activate" in response.json()["detail"]

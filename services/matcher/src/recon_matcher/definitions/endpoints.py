@@ -38,6 +38,7 @@ from recon_matcher.definitions.store import (
     DefinitionNotFound,
     InvalidDefinition,
     Origin,
+    UnchangedDefinition,
     VersionNotFound,
 )
 from recon_matcher.dependencies import get_session
@@ -200,7 +201,11 @@ async def get_definition(
     "/{definition_id}",
     status_code=201,
     responses=error_responses(
-        InvalidDefinition, ConcurrentSave, BodyTooLarge, UnsupportedMediaType
+        InvalidDefinition,
+        ConcurrentSave,
+        UnchangedDefinition,
+        BodyTooLarge,
+        UnsupportedMediaType,
     ),
     openapi_extra=_BODY_DOCUMENTATION,
 )
@@ -218,6 +223,7 @@ async def save_definition(
     store.check_definition(
         definition, settings=_settings(request), definition_id=definition_id
     )
+    await store.check_changed(session, definition=definition)
     record = await store.save_version(
         session,
         definition=definition,

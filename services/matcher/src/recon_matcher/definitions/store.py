@@ -64,6 +64,10 @@ class ConcurrentSave(Conflict):
     pass
 
 
+class UnchangedDefinition(Conflict):
+    """The newest stored version already holds the same definition."""
+
+
 def canonical_body(definition: Definition) -> str:
     """Return the JSON that is stored and compared for `definition`.
 
@@ -76,6 +80,34 @@ def canonical_body(definition: Definition) -> str:
 def definition_of(record: DefinitionVersionRecord) -> Definition:
     """Return the definition that a stored version contains."""
     return Definition.model_validate_json(record.body)
+
+
+async def check_changed(session: AsyncSession, *, definition: Definition) -> None:
+    """Raise `UnchangedDefinition` if the newest version stores `definition`.
+
+    Texts that differ only in layout, comments or spelled-out defaults store the
+    same canonical body, so saving one of them again would add a version that no
+    diff can tell apart from the one before.
+    """
+    head = await session.get(DefinitionRecord, definition.id)
+    if head is None or head.latest_version == 0:
+        return
+    latest = await session.get(
+        DefinitionVersionRecord, (definition.id, head.latest_version)
+    )
+    if latest is None or latest.body != canonical_body(definition):
+        return
+    if head.active_version == head.latest_version:
+        advice = "it is the active version already, so there is nothing to save"
+    else:
+        advice = (
+            f"activate it with POST /v1/definitions/{definition.id}/versions/"
+            f"{head.latest_version}/activate instead of saving it again"
+        )
+    raise UnchangedDefinition(
+        f"version {head.latest_version} of definition {definition.id!r} already "
+        f"stores this definition; {advice}"
+    )
 
 
 def check_definition(
