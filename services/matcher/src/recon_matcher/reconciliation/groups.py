@@ -134,6 +134,10 @@ _ENGINE_GROUP_COLUMNS: Final = (
     "definition_version",
 )
 _ITEM_COLUMNS: Final = ("transaction_id", "group_id")
+# The `MatchGroup` contract already holds these as `Decimal` and aware datetimes,
+# which is what their bind processors return on PostgreSQL, so COPY skips the
+# processors (about 2 s of Python for 950,000 groups, in a profiled run).
+_CONTRACT_CHECKED_COLUMNS: Final = ("score", "amount_difference", "matched_at")
 
 
 async def store_groups(
@@ -160,6 +164,7 @@ async def store_groups(
         _GROUPS,
         columns=_ENGINE_GROUP_COLUMNS,
         rows=[_engine_group_values(group) for group, row in ordered if row is None],
+        driver_ready=_CONTRACT_CHECKED_COLUMNS,
     )
     items = [
         (transaction_id, group.group_id)
