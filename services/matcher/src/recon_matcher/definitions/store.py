@@ -65,7 +65,7 @@ class ConcurrentSave(Conflict):
 
 
 class UnchangedDefinition(Conflict):
-    """The newest stored version already holds the same definition."""
+    """The newest stored version already stores the same definition."""
 
 
 def canonical_body(definition: Definition) -> str:

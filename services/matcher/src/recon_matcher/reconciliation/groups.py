@@ -134,7 +134,7 @@ _ENGINE_GROUP_COLUMNS: Final = (
     "definition_version",
 )
 _ITEM_COLUMNS: Final = ("transaction_id", "group_id")
-# The `MatchGroup` contract already holds these as `Decimal` and aware datetimes,
+# The `MatchGroup` contract already has these as `Decimal` and aware datetimes,
 # which is what their bind processors return on PostgreSQL, so COPY skips the
 # processors (about 2 s of Python for 950,000 groups, in a profiled run).
 _CONTRACT_CHECKED_COLUMNS: Final = ("score", "amount_difference", "matched_at")
