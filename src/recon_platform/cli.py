@@ -5,17 +5,28 @@ import os
 import shlex
 import shutil
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
+import asyncssh
 import httpx
 import yaml
 from recon_common.logging import configure_logging
 from recon_common.settings import LogFormat
 
 from recon_platform import demo
-from recon_platform.stack import LocalStack, Progress, StackError
+from recon_platform.stack import (
+    SERVICE_ORDER,
+    LocalStack,
+    Ports,
+    Progress,
+    StackError,
+)
+
+# 128 + SIGPIPE (13): what a shell reports for a command that SIGPIPE ends.
+EXIT_STDOUT_CLOSED = 141
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -185,14 +196,21 @@ def recon_command(
 
 
 def sftp_lines(stack: LocalStack) -> list[str]:
-    """Return the SFTP address, users file, users and upload folder as lines."""
+    """Return the SFTP address, host key, users file, users and upload folder as lines.
+
+    The example command pins the host key with the stack's known_hosts file, so it
+    works without a terminal and never prompts the user to accept a key.
+    """
     port = stack.ports.of("sftp")
     users_file = stack.sftp_users_file()
     users = _sftp_usernames(users_file)
-    lines = [
-        f"SFTP: host 127.0.0.1, port {port}",
-        f"  users file: {users_file} (re-read when it changes; see docs/ingest.md)",
-    ]
+    lines = [f"SFTP: host 127.0.0.1, port {port}"]
+    fingerprint = _host_key_fingerprint(stack.sftp_host_key())
+    if fingerprint is not None:
+        lines.append(f"  host key fingerprint: {fingerprint}")
+    lines.append(
+        f"  users file: {users_file} (re-read when it changes; see docs/ingest.md)"
+    )
     if users:
         lines.append(f"  users: {', '.join(users)}")
     lines.append(
@@ -200,9 +218,39 @@ def sftp_lines(stack: LocalStack) -> list[str]:
         f"({stack.sftp_root() / 'home' / '<user>'} on disk)"
     )
     key = demo.sftp_key_path(stack)
-    if users and key.exists():
-        lines.append(f"  for example: sftp -P {port} -i {key} {users[0]}@127.0.0.1")
+    known_hosts = stack.sftp_known_hosts_file()
+    if users and key.exists() and known_hosts.exists():
+        command = sftp_command(
+            port=port, known_hosts=known_hosts, key=key, username=users[0]
+        )
+        lines.append(f"  for example: {command}")
     return lines
+
+
+def sftp_command(port: int, *, known_hosts: Path, key: Path, username: str) -> str:
+    """Return the OpenSSH `sftp` command that logs in to the local SFTP server."""
+    words = [
+        "sftp",
+        "-P",
+        str(port),
+        "-o",
+        f"UserKnownHostsFile={known_hosts}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-i",
+        str(key),
+        f"{username}@127.0.0.1",
+    ]
+    return shlex.join(words)
+
+
+def _host_key_fingerprint(path: Path) -> str | None:
+    # The ingest service creates the key on its first start, so it may not exist yet.
+    try:
+        key = asyncssh.read_private_key(path)
+    except (OSError, asyncssh.KeyImportError):
+        return None
+    return f"{key.get_fingerprint('sha256')} ({key.get_algorithm()})"
 
 
 def _sftp_usernames(path: Path) -> list[str]:
@@ -222,10 +270,35 @@ def _sftp_usernames(path: Path) -> list[str]:
     ]
 
 
+def _help_epilog() -> str:
+    ports = Ports()
+    by_port = sorted((*SERVICE_ORDER, "sftp", "kafka"), key=ports.of)
+    port_list = ", ".join(f"{name} {ports.of(name)}" for name in by_port)
+    offset_help = textwrap.fill(
+        f"add N to every port of the platform ({port_list}). Use it when a port "
+        "is taken, and give the same value to every later recon command.",
+        width=79,
+        initial_indent="  RECON_PORT_OFFSET=N  ",
+        subsequent_indent=" " * 23,
+    )
+    return f"""environment:
+{offset_help}
+  RECON_DATA_DIR=PATH  data folder, as --data-dir
+
+logs:
+  <data>/logs/<service>.log  each service's JSON log lines and crash output
+  <data>/kafka/broker.log    the Kafka broker's log
+  <data> is ./.data unless --data-dir or RECON_DATA_DIR names another folder.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of `recon`."""
     parser = argparse.ArgumentParser(
-        prog="recon", description="Run the reconciliation platform on this machine."
+        prog="recon",
+        description="Run the reconciliation platform on this machine.",
+        epilog=_help_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--data-dir",
@@ -272,9 +345,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         result: int = args.handler(args)
+        sys.stdout.flush()
     except (StackError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader of stdout closed early, as `recon status | head` does. Point
+        # stdout at /dev/null so the flush at exit raises no second error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_STDOUT_CLOSED
     return result
 
 

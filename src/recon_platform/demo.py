@@ -168,11 +168,8 @@ def _write_sftp_users(stack: LocalStack, folder: Path) -> None:
 
 async def upload(stack: LocalStack, day: DemoDay, *, progress: Progress) -> None:
     """Send the day's files over SFTP, statements and ledger by their own users."""
-    host_key = asyncssh.read_private_key(stack.service_dir("ingest") / "sftp-host-key")
-    known_hosts = asyncssh.import_known_hosts(
-        f"[127.0.0.1]:{stack.ports.of('sftp')} "
-        f"{host_key.export_public_key().decode().strip()}\n"
-    )
+    # The same file that the printed `sftp` command pins the host key with.
+    known_hosts = asyncssh.read_known_hosts(str(stack.sftp_known_hosts_file()))
     client_key = asyncssh.read_private_key(day.folder / "sftp-key")
     batches = [
         (STATEMENT_USER, [*day.statement_files, day.broken_file]),

@@ -4,6 +4,10 @@ Everything lives under one data folder (default `./.data`): each service's SQLit
 database and files in `<data>/<service>/`, logs in `<data>/logs/`, process ids in
 `<data>/run/`. The processes outlive the command that started them, so `recon status`
 and `recon down` can find them later.
+
+The ingest service creates its SFTP host key on first start. Once ingest is ready,
+the stack writes that key's public half to `<data>/ingest/known_hosts`, so OpenSSH's
+`sftp` can check the host key without asking the user to accept it.
 """
 
 import os
@@ -15,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncssh
 import httpx
 from recon_keyvault.settings import DEVELOPMENT_SERVICE_TOKEN
 
@@ -114,6 +119,34 @@ class LocalStack:
         """Return the ingest service's SFTP users file (`INGEST_SFTP_USERS_FILE`)."""
         return self.service_dir("ingest") / "sftp-users.yaml"
 
+    def sftp_host_key(self) -> Path:
+        """Return the ingest service's SFTP host key (`INGEST_SFTP_HOST_KEY`)."""
+        return self.service_dir("ingest") / "sftp-host-key"
+
+    def sftp_known_hosts_file(self) -> Path:
+        """Return the OpenSSH known_hosts file that pins the SFTP host key."""
+        return self.service_dir("ingest") / "known_hosts"
+
+    def write_sftp_known_hosts(self) -> Path:
+        """Write the known_hosts file from the host key that ingest uses, and return it.
+
+        The entry names `[127.0.0.1]:<port>`, the form OpenSSH looks up for a server
+        on a port other than 22, so the file must be written again when the port
+        offset changes. Raise `StackError` when the host key cannot be read.
+        """
+        try:
+            host_key = asyncssh.read_private_key(self.sftp_host_key())
+        except (OSError, asyncssh.KeyImportError) as exc:
+            raise StackError(
+                f"cannot read the SFTP host key {self.sftp_host_key()}: {exc}; the "
+                "ingest service creates it on start, see "
+                f"{self.logs_dir / 'ingest.log'}"
+            ) from exc
+        public_key = host_key.export_public_key().decode().strip()
+        path = self.sftp_known_hosts_file()
+        path.write_text(f"[127.0.0.1]:{self.ports.of('sftp')} {public_key}\n")
+        return path
+
     def sftp_root(self) -> Path:
         """Return the SFTP root, which contains the home folder of each user."""
         return self.service_dir("ingest") / "sftp"
@@ -141,7 +174,7 @@ class LocalStack:
                 "SFTP_PORT": str(self.ports.of("sftp")),
                 "SFTP_ROOT": str(self.sftp_root()),
                 "SFTP_USERS_FILE": str(self.sftp_users_file()),
-                "SFTP_HOST_KEY": str(home / "sftp-host-key"),
+                "SFTP_HOST_KEY": str(self.sftp_host_key()),
                 "STORAGE_PATH": str(home / "objects"),
             }
         elif service == "matcher":
@@ -210,11 +243,14 @@ class LocalStack:
             self._spawn_service(service, bootstrap=self.kafka_bootstrap)
         progress(f"started {', '.join(SERVICE_ORDER)}; waiting until they are ready")
         self.wait_until_ready(SERVICE_ORDER, progress=progress, timeout_s=180.0)
+        self.write_sftp_known_hosts()
 
     def start_service(self, service: str, *, timeout_s: float = 120.0) -> None:
         """Start one service in the background and wait until it is ready."""
         self._spawn_service(service, bootstrap=self._bootstrap())
         self._wait_ready(service, timeout_s=timeout_s)
+        if service == "ingest":
+            self.write_sftp_known_hosts()
 
     def kill_service(self, service: str) -> None:
         """End a service at once with SIGKILL, as a crash would."""
@@ -242,7 +278,8 @@ class LocalStack:
         return self.kafka_bootstrap
 
     def _spawn_service(self, service: str, *, bootstrap: str) -> None:
-        self.service_dir(service).mkdir(parents=True, exist_ok=True)
+        for folder in (self.service_dir(service), self.logs_dir, self.run_dir):
+            folder.mkdir(parents=True, exist_ok=True)
         executable = Path(sys.executable).parent / f"recon-{service}"
         log_path = self.logs_dir / f"{service}.log"
         with log_path.open("ab") as log_file:

@@ -1,11 +1,15 @@
 """Tests for what `recon` prints: follow-up commands, SFTP access, status."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from recon_platform import demo
 from recon_platform.cli import main, recon_command, sftp_lines
+from recon_platform.infra.kafka import KafkaBroker
 from recon_platform.stack import LocalStack, Ports, Progress
 
 
@@ -78,11 +82,16 @@ def test_sftp_lines_name_demo_users_and_key(tmp_path: Path) -> None:
     stack = LocalStack(tmp_path, ports=Ports(100))
     demo.prepare(stack, progress=Progress())
     key = tmp_path / "demo" / "sftp-key"
+    known_hosts = tmp_path / "ingest" / "known_hosts"
+    known_hosts.write_text("")
 
     lines = sftp_lines(stack)
 
     assert f"  users: {demo.STATEMENT_USER}, {demo.LEDGER_USER}" in lines
-    example = f"sftp -P 2322 -i {key} {demo.STATEMENT_USER}@127.0.0.1"
+    example = (
+        f"sftp -P 2322 -o UserKnownHostsFile={known_hosts} "
+        f"-o StrictHostKeyChecking=yes -i {key} {demo.STATEMENT_USER}@127.0.0.1"
+    )
     assert lines[-1] == f"  for example: {example}"
     assert stack.environment("ingest", bootstrap="127.0.0.1:1")[
         "INGEST_SFTP_USERS_FILE"
@@ -98,3 +107,58 @@ def test_status_of_stopped_stack(
     assert code == 3
     assert "ingest     stopped" in output
     assert "SFTP" not in output
+
+
+def test_help_names_port_offset(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+
+    output = capsys.readouterr().out
+    assert exited.value.code == 0
+    assert "RECON_PORT_OFFSET=N" in output
+    assert "sftp 2222" in output
+    assert "reporting 8080" in output
+    assert "kafka 19092" in output
+
+
+def test_help_names_log_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = LocalStack(tmp_path)
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+
+    output = capsys.readouterr().out
+    assert "<data>/logs/<service>.log" in output
+    assert "<data>/kafka/broker.log" in output
+    assert stack.logs_dir == tmp_path / "logs"
+    assert KafkaBroker(stack.kafka_dir).log_file == tmp_path / "kafka" / "broker.log"
+
+
+def test_status_into_closed_pipe_exits_141(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+
+    try:
+        completed = subprocess.run(  # noqa: S603 - the interpreter running the tests
+            [
+                sys.executable,
+                "-m",
+                "recon_platform.cli",
+                "--data-dir",
+                str(tmp_path),
+                "status",
+            ],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+    assert completed.returncode == 141
+    assert "Traceback" not in completed.stderr
+    assert "BrokenPipeError" not in completed.stderr

@@ -2,10 +2,15 @@
 
 Usage: python -m recon_ingest.parsers FILE [--format F] [--encoding E]
        [--csv-profile PROFILES_FILE [--csv-profile-name NAME]]
+
+When the reader of stdout closes early, as `head` does, the command stops without a
+traceback and exits with status 141. A shell reports that status (128 + SIGPIPE) for
+`cat` and other commands that SIGPIPE ends in the same situation.
 """
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,12 +24,18 @@ from recon_ingest.parsers.model import ParseRejected, ParseSettings
 from recon_ingest.parsers.service import parse_file
 from recon_ingest.parsing.profiles import InvalidProfilesFile, load_csv_profiles
 
+# 128 + SIGPIPE (13): what the shell reports when SIGPIPE ends a writer.
+EXIT_STDOUT_CLOSED = 141
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser."""
     parser = argparse.ArgumentParser(
         prog="python -m recon_ingest.parsers",
         description="Parse a statement or ledger file and print it as JSON.",
+        epilog="Exit status: 0 parsed, 1 unreadable or rejected file, 2 invalid "
+        "arguments or CSV profile, 141 stdout closed before all output was written "
+        "(for example by `| head`).",
     )
     parser.add_argument("file", type=Path, help="path of the file to parse")
     parser.add_argument(
@@ -156,8 +167,16 @@ def main(argv: list[str] | None = None) -> int:
         "statements": [item.model_dump(mode="json") for item in result.statements],
         "transactions": [item.model_dump(mode="json") for item in result.transactions],
     }
-    json.dump(output, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    try:
+        json.dump(output, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null, because the interpreter flushes it again at
+        # exit and would print a second BrokenPipeError.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_STDOUT_CLOSED
     return 0
 
 
