@@ -32,6 +32,7 @@ from recon_common.migrations import upgrade_async
 from recon_common.runtime import ServiceRuntime
 from recon_common.settings import Environment
 from recon_matcher.app import create_app as create_matcher_app
+from recon_matcher.definitions.seeding import seed_definitions
 from recon_matcher.models import OutboxMessage as MatcherOutbox
 from recon_matcher.models import ProcessedEvent as MatcherProcessedEvent
 from recon_matcher.settings import MatcherSettings
@@ -144,6 +145,25 @@ async def operator_app(
     app = create_reporting_app(wired, start_kafka=False)
     async with app.router.lifespan_context(app):
         yield app
+
+
+async def seed_store(matcher: FastAPI) -> None:
+    """Save the test definition in the matcher's store, as its start-up does."""
+    runtime: ServiceRuntime = matcher.state.runtime
+    async with session_scope(runtime.sessions) as session:
+        await seed_definitions(
+            session,
+            definitions=[definition()],
+            path="definitions.yaml",
+            settings=matcher.state.settings,
+        )
+
+
+@pytest.fixture
+async def seeded(live_matcher: FastAPI, operator_app: FastAPI) -> FastAPI:
+    """Return the reporting app wired to a matcher that stores one definition."""
+    await seed_store(live_matcher)
+    return operator_app
 
 
 async def _new_messages(matcher: FastAPI) -> list[tuple[int, str]]:

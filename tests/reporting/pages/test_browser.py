@@ -1,4 +1,4 @@
-"""Browser tests: headless Chromium reads the dashboard and saves a definition."""
+"""Browser tests: headless Chromium reads the dashboard and edits a definition."""
 
 import asyncio
 import socket
@@ -10,14 +10,13 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import async_playwright
+from playwright.async_api import FloatRect, Page, async_playwright
 from recon_reporting.app import create_app
 from recon_reporting.settings import ReportingSettings
 
 from tests.reporting.conftest import PASSWORD, basic, feed
 from tests.reporting.factory import build_day
-from tests.reporting.pages.conftest import APPROVER
-from tests.reporting.pages.test_definition_pages import seed_store
+from tests.reporting.pages.conftest import APPROVER, seed_store
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +31,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOT = Path(tempfile.gettempdir()) / "reporting-dashboard.png"
+EDIT_SCREENSHOT = Path(tempfile.gettempdir()) / "reporting-definition-edit.png"
 
 
 def free_port() -> int:
@@ -139,10 +139,60 @@ async def test_definition_save_keeps_text(definitions_server: str) -> None:
             await page.get_by_label("Definition as YAML").fill(invalid)
             await page.get_by_role("button", name="Save version").click()
             await page.wait_for_selector("#problems")
+            heading = await page.locator("#save-error").inner_text()
             problems = await page.locator("#problems").inner_text()
             textarea_text = await page.get_by_label("Definition as YAML").input_value()
+            address = page.url
         finally:
             await browser.close()
 
-    assert "invalid YAML at line" in problems
+    assert heading == "The text is not valid YAML"
+    assert problems.startswith("line 3, column 1: ")
     assert textarea_text == invalid
+    assert address == f"{base_url}/definitions/nostro-eur/edit"
+
+
+async def box_of(page: Page, selector: str) -> FloatRect:
+    """Return the bounding box of the one element that `selector` finds."""
+    box = await page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not displayed"
+    return box
+
+
+async def test_definition_edit_reads_top_to_bottom(definitions_server: str) -> None:
+    base_url = definitions_server
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await page.goto(f"{base_url}/login?next=/definitions/nostro-eur/edit")
+            await page.get_by_label("Username").fill(APPROVER)
+            await page.get_by_label("Password").fill(PASSWORD)
+            await page.get_by_role("button", name="Log in").click()
+            await page.wait_for_url(f"{base_url}/definitions/nostro-eur/edit")
+            code_displays = await page.locator("#save-form > p code").evaluate_all(
+                "elements => elements.map(element => getComputedStyle(element).display)"
+            )
+            line_height = await page.locator("#save-form > p").first.evaluate(
+                "element => parseFloat(getComputedStyle(element).lineHeight)"
+            )
+            intro = await box_of(page, "#save-form > p >> nth=0")
+            form = await box_of(page, "#save-form")
+            source_label = await box_of(page, "label[for=definition-source]")
+            source = await box_of(page, "#definition-source")
+            note_label = await box_of(page, "label[for=save-note]")
+            note = await box_of(page, "#save-note")
+            await page.screenshot(path=str(EDIT_SCREENSHOT), full_page=True)
+        finally:
+            await browser.close()
+
+    assert code_displays == ["inline", "inline"]
+    assert intro["height"] < 3 * line_height
+    assert source_label["y"] + source_label["height"] <= source["y"]
+    assert source_label["x"] == source["x"]
+    assert source["width"] > 0.9 * form["width"]
+    assert note_label["y"] + note_label["height"] <= note["y"]
+    assert note["y"] - (note_label["y"] + note_label["height"]) < 10
+    assert note_label["x"] == note["x"]

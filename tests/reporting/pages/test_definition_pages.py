@@ -9,10 +9,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from markupsafe import escape
-from recon_common.db import session_scope
-from recon_common.runtime import ServiceRuntime
 from recon_matcher.definitions.loader import dump_definition
-from recon_matcher.definitions.seeding import seed_definitions
 
 from tests.reporting.conftest import make_client, outbox_events
 from tests.reporting.pages.conftest import (
@@ -29,25 +26,6 @@ DEFINITION_ID = "nostro-eur"
 PAGE = f"/definitions/{DEFINITION_ID}"
 STATEMENT_ACCOUNT = "NL91ABNA0417164300"
 HTML_ACCEPT = {"Accept": "text/html"}
-
-
-async def seed_store(matcher: FastAPI) -> None:
-    """Save the test definition in the matcher's store, as its start-up does."""
-    runtime: ServiceRuntime = matcher.state.runtime
-    async with session_scope(runtime.sessions) as session:
-        await seed_definitions(
-            session,
-            definitions=[definition()],
-            path="definitions.yaml",
-            settings=matcher.state.settings,
-        )
-
-
-@pytest.fixture
-async def seeded(live_matcher: FastAPI, operator_app: FastAPI) -> FastAPI:
-    """Return the reporting app wired to a matcher that stores one definition."""
-    await seed_store(live_matcher)
-    return operator_app
 
 
 def definition_text(*, tolerance: str = "1.00", name: str | None = None) -> str:
@@ -96,7 +74,7 @@ async def save(
 ) -> httpx.Response:
     """Post the save form with `text` and return the response, not following it."""
     data = {"csrf_token": token, "source": text, **fields}
-    return await http.post(f"{PAGE}/versions", data=data, headers=HTML_ACCEPT)
+    return await http.post(f"{PAGE}/edit", data=data, headers=HTML_ACCEPT)
 
 
 async def save_version_two(app: FastAPI) -> None:
@@ -294,7 +272,10 @@ async def test_invalid_yaml_save_shows_line(seeded: FastAPI) -> None:
         page = await save(http, token, text)
 
     assert page.status_code == 422
-    assert "invalid YAML at line" in page.text
+    assert '<h2 id="save-error">The text is not valid YAML</h2>' in page.text
+    assert "<code>line 3, column 1</code>: expected &#39;,&#39; or &#39;]&#39;" in (
+        page.text
+    )
     assert textarea_of(page) == text
 
 
@@ -367,7 +348,7 @@ async def test_post_without_valid_csrf_rejected(
     if token is not None:
         data["csrf_token"] = token
     async with signed_in(seeded, APPROVER) as http:
-        saved = await http.post(f"{PAGE}/versions", data=data)
+        saved = await http.post(f"{PAGE}/edit", data=data)
         activated = await http.post(f"{PAGE}/versions/1/activate", data=data)
         listing = await http.get("/definitions")
 

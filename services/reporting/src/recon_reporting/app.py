@@ -31,6 +31,7 @@ from recon_reporting.files.endpoints import router as files_router
 from recon_reporting.matches.endpoints import router as matches_router
 from recon_reporting.models import OutboxMessage, ProcessedEvent
 from recon_reporting.pages.endpoints import router as pages_router
+from recon_reporting.pages.errors import render_error_page
 from recon_reporting.pages.templating import STATIC_DIR, create_templates
 from recon_reporting.readmodel.handlers import handle_matches_produced
 from recon_reporting.reconciliations.endpoints import router as reconciliations_router
@@ -79,12 +80,8 @@ def _error_response(
 ) -> Response:
     # The JSON envelope of recon_common.errors for the API, an HTML page for browsers.
     if _wants_page(request):
-        return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-            request,
-            "error.html",
-            {"user": None, "title": error, "detail": detail},
-            status_code=status_code,
-            headers=headers,
+        return render_error_page(
+            request, status_code=status_code, detail=detail, headers=headers
         )
     body = ErrorBody(error=error, detail=detail)
     return JSONResponse(

@@ -5,6 +5,11 @@ and `account_pairs`). They are shown as on every other page: roles outside
 `UNREDACTED_ROLES` see them redacted, and the others see them in full, which the
 page audits as a `sensitive.read`. Text with redacted values must not be saved,
 because the mask would replace the account number in the new version.
+
+The matcher words its save errors for API callers. `describe_rejection` and
+`describe_conflict` reword the parts that only make sense there (an API path,
+pydantic's union tag messages, the "request body" prefix) for a person who typed
+the text into the edit page.
 """
 
 import re
@@ -266,6 +271,141 @@ def problems_of(detail: Any) -> list[Problem]:
                 problems.append(Problem(path="", message=str(item)))
         return problems
     return [Problem(path="", message=str(detail))]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveFailure:
+    """Why a save failed, as the edit page shows it: a heading, a sentence, problems."""
+
+    heading: str
+    sentence: str = ""
+    problems: tuple[Problem, ...] = ()
+
+
+# NOTE: the patterns below follow the wording of the matcher and of pydantic 2. A
+# message that no longer matches is shown as the matcher wrote it.
+# The matcher's loader words YAML syntax errors as "<source>: invalid YAML at line L,
+# column C: <problem>", or "<source>: invalid YAML: <problem>" without a position.
+_INVALID_YAML: Final = re.compile(
+    r"^(?:[^:]*: )?invalid YAML(?: at line (?P<line>\d+), column (?P<column>\d+))?: "
+    r"(?P<problem>.*)$",
+    re.DOTALL,
+)
+# Pydantic 2 messages of a tagged union, such as the passes' union on `kind`.
+_UNION_TAG_INVALID: Final = re.compile(
+    r"^Input tag (?P<tag>'.*') found using '(?P<field>[^']+)' does not match any of "
+    r"the expected tags: (?P<expected>'[^;]*')",
+    re.DOTALL,
+)
+_UNION_TAG_MISSING: Final = re.compile(
+    r"^Unable to extract tag using discriminator '(?P<field>[^']+)'(?P<fix>.*)$",
+    re.DOTALL,
+)
+_QUOTED: Final = re.compile(r"'([^']*)'")
+# The matcher's message for an `id` that differs from the one in the URL.
+_ID_MISMATCH: Final = re.compile(r"as in the URL, found (?P<found>'[^']*'|\"[^\"]*\")")
+# The name under which the matcher's loader refers to a saved text.
+_SOURCE_PREFIX: Final = "request body: "
+_PASS_PATH: Final = re.compile(r"^passes\[\d+\]$")
+
+
+def _yaml_problem(problem: Problem) -> Problem | None:
+    found = _INVALID_YAML.match(problem.message)
+    if found is None:
+        return None
+    where = ""
+    if found["line"] is not None:
+        where = f"line {found['line']}, column {found['column']}"
+    return Problem(path=where, message=found["problem"])
+
+
+def _id_message(message: str, *, definition_id: str) -> str:
+    found = _ID_MISMATCH.search(message)
+    typed = f", but the text has {found['found']}" if found else ""
+    return (
+        f"must stay {definition_id!r}{typed}. This page only saves new versions of "
+        f"{definition_id!r}. To create a new definition, add it to the matcher's "
+        "definitions file (MATCHER_DEFINITIONS_FILE), which the matcher loads when "
+        "it next starts."
+    )
+
+
+def _union_message(problem: Problem) -> str | None:
+    subject = "pass " if _PASS_PATH.match(problem.path) else ""
+    invalid = _UNION_TAG_INVALID.match(problem.message)
+    if invalid is not None:
+        allowed = _QUOTED.findall(invalid["expected"])
+        if not allowed:
+            return None
+        field, tag = invalid["field"], invalid["tag"]
+        return f"{subject}{field} {tag} is not one of {', '.join(allowed)}"
+    missing = _UNION_TAG_MISSING.match(problem.message)
+    if missing is not None:
+        return f"{subject}{missing['field']} is missing{missing['fix']}"
+    return None
+
+
+def _page_problem(problem: Problem, *, definition_id: str) -> Problem:
+    message = problem.message.removeprefix(_SOURCE_PREFIX)
+    if problem.path == "id" and "as in the URL" in message:
+        message = _id_message(message, definition_id=definition_id)
+    else:
+        message = _union_message(problem) or message
+    return Problem(path=problem.path, message=message)
+
+
+def describe_rejection(detail: Any, *, definition_id: str) -> SaveFailure:
+    """Reword the matcher's 422 detail of a save for the page user.
+
+    A YAML syntax error gets its own heading and its line and column as the path.
+    Other problems keep their key path, with the matcher's API wording replaced.
+    """
+    problems = problems_of(detail)
+    syntax = [found for found in map(_yaml_problem, problems) if found is not None]
+    if syntax:
+        return SaveFailure(
+            heading="The text is not valid YAML",
+            sentence="Nothing was saved. Correct the text and save again.",
+            problems=tuple(syntax),
+        )
+    return SaveFailure(
+        heading="The definition has invalid values",
+        sentence="Nothing was saved. Correct each value below and save again.",
+        problems=tuple(
+            _page_problem(problem, definition_id=definition_id) for problem in problems
+        ),
+    )
+
+
+# The matcher's 409 detail when the newest version already stores the posted text.
+_UNCHANGED: Final = re.compile(
+    r"^version (?P<version>\d+) of definition .* already stores this definition"
+)
+
+
+def describe_conflict(error: str, detail: Any) -> SaveFailure:
+    """Reword the matcher's 409 detail of a save for the page user.
+
+    The matcher's message names the API route that activates an unchanged version,
+    so the page names the version to activate on the definition page instead.
+    Other conflicts, such as a concurrent save, keep the matcher's sentence.
+    """
+    message = str(detail)
+    found = _UNCHANGED.match(message) if error == "UnchangedDefinition" else None
+    if found is None:
+        return SaveFailure(heading="Save failed", sentence=message)
+    version = found["version"]
+    if "active version already" in message:
+        sentence = (
+            f"Version {version} already stores this definition and is the active "
+            "version, so nothing was saved."
+        )
+    else:
+        sentence = (
+            f"Version {version} already stores this definition, so nothing was "
+            f"saved. To use it, activate version {version} on the definition page."
+        )
+    return SaveFailure(heading="Nothing to save", sentence=sentence)
 
 
 def redacted_lines(text: str) -> list[Problem]:

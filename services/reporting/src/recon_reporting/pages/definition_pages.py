@@ -4,9 +4,9 @@ The matcher stores the definitions, so every page reads them from its
 `/v1/definitions` routes as the signed-in user. Approvers and administrators also
 get a form that saves a new version from YAML and forms that activate a version.
 The matcher enforces the same rule, and the form handlers here reject other roles
-with 403 before calling it. A save that the matcher rejects shows the edit page
-again with the problems by key path and the submitted text, so nothing typed is
-lost.
+with 403 before calling it. The edit form posts to its own URL, and a save that
+the matcher rejects shows the edit page again there with the problems by key path
+and the submitted text, so nothing typed is lost.
 """
 
 from typing import Annotated, Final
@@ -33,12 +33,13 @@ from recon_reporting.auth.users import User
 from recon_reporting.definitions.client import DefinitionsClient, definitions_client
 from recon_reporting.definitions.schemas import DefinitionVersion
 from recon_reporting.definitions.views import (
-    Problem,
+    SaveFailure,
     account_values,
+    describe_conflict,
+    describe_rejection,
     diff_lines,
     displayed_yaml,
     mask_accounts,
-    problems_of,
     redacted_lines,
     summarize_passes,
 )
@@ -261,8 +262,7 @@ def _edit_page(
     text: str,
     note: str = "",
     activate: bool = False,
-    problems: list[Problem] | None = None,
-    error: str | None = None,
+    failure: SaveFailure | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render_page(
@@ -276,8 +276,7 @@ def _edit_page(
             "text": text,
             "note": note,
             "activate": activate,
-            "problems": problems or [],
-            "error": error,
+            "failure": failure,
         },
         status_code=status_code,
     )
@@ -306,7 +305,7 @@ async def edit_definition(
     )
 
 
-@router.post("/definitions/{definition_id}/versions", response_model=None)
+@router.post("/definitions/{definition_id}/edit", response_model=None)
 async def save_definition(
     definition_id: str,
     request: Request,
@@ -318,9 +317,7 @@ async def save_definition(
 ) -> HTMLResponse | RedirectResponse:
     """Save the posted YAML as the next version, activated if the box is ticked."""
 
-    def again(
-        *, problems: list[Problem] | None = None, error: str | None, status: int
-    ) -> HTMLResponse:
+    def again(failure: SaveFailure, *, status: int) -> HTMLResponse:
         return _edit_page(
             request,
             editor,
@@ -329,13 +326,15 @@ async def save_definition(
             text=source,
             note=note,
             activate=activate,
-            problems=problems,
-            error=error,
+            failure=failure,
             status_code=status,
         )
 
     if not source.strip():
-        return again(error="Save failed: enter the definition as YAML.", status=422)
+        empty = SaveFailure(
+            heading="The text is empty", sentence="Enter the definition as YAML."
+        )
+        return again(empty, status=422)
     masked = redacted_lines(source)
     if masked:
         log.info(
@@ -345,11 +344,12 @@ async def save_definition(
             reason="redacted account numbers",
             lines=len(masked),
         )
-        return again(
-            problems=masked,
-            error="Save failed: the text contains redacted account numbers.",
-            status=422,
+        redacted = SaveFailure(
+            heading="The text contains redacted account numbers",
+            sentence="Nothing was saved. Write each account number in full.",
+            problems=tuple(masked),
         )
+        return again(redacted, status=422)
     try:
         async with definitions_client(get_settings(request), user=editor) as matcher:
             saved = await matcher.save(
@@ -357,16 +357,17 @@ async def save_definition(
             )
     except MatcherRejected as exc:
         if exc.status_code == 422:
-            return again(
-                problems=problems_of(exc.detail),
-                error="Save failed: the matcher found invalid values.",
-                status=422,
-            )
-        return again(
-            error=f"Save failed: {describe_detail(exc.detail)}", status=exc.status_code
+            failure = describe_rejection(exc.detail, definition_id=definition_id)
+            return again(failure, status=422)
+        if exc.status_code == 409:
+            return again(describe_conflict(exc.error, exc.detail), status=409)
+        rejected = SaveFailure(
+            heading="Save failed", sentence=describe_detail(exc.detail)
         )
+        return again(rejected, status=exc.status_code)
     except MatcherUnavailable as exc:
-        return again(error=f"Save failed: {exc.message}", status=502)
+        unavailable = SaveFailure(heading="Save failed", sentence=exc.message)
+        return again(unavailable, status=502)
     state = "It is now the active version." if saved.active else "It is not active."
     return redirect_with(
         request,
