@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from recon_reporting.access.headers import SecurityHeadersMiddleware
 from recon_reporting.access.middleware import IPAllowlistMiddleware
 from recon_reporting.actions.endpoints import router as actions_router
+from recon_reporting.api_docs import install_api_docs
 from recon_reporting.auth.dependencies import LoginRequired
 from recon_reporting.auth.endpoints import router as auth_router
 from recon_reporting.auth.throttle import LoginThrottled
@@ -183,7 +184,13 @@ def create_app(settings: ReportingSettings, *, start_kafka: bool = True) -> Fast
         finally:
             await runtime.stop()
 
-    app = FastAPI(title="Reconciliation reports", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Reconciliation reports",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.users = UserStore(settings.users_file)
     app.state.signer = TokenSigner(settings.session_secret.get_secret_value())
@@ -205,6 +212,7 @@ def create_app(settings: ReportingSettings, *, start_kafka: bool = True) -> Fast
     app.include_router(breaks_router)
     app.include_router(actions_router)
     app.include_router(pages_router)
+    install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(SecurityHeadersMiddleware)

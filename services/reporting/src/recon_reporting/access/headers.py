@@ -1,14 +1,62 @@
-"""ASGI middleware that adds browser security headers to every response."""
+"""ASGI middleware that adds browser security headers to every response.
+
+The middleware sets each header only where the response has none, so a route that
+needs a different Content-Security-Policy (the Swagger UI page at `/docs`) sets its
+own header and the middleware keeps it.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Final
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+CSP_HEADER: Final = "content-security-policy"
+
+# Directives that every policy of the service contains.
+_BASE_DIRECTIVES: Final[Mapping[str, str]] = {
+    "default-src": "'self'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+    "base-uri": "'none'",
+}
+
+
+def format_policy(directives: Mapping[str, str]) -> str:
+    """Join the base directives and `directives` into a CSP header value.
+
+    An entry of `directives` replaces the base directive of the same name.
+    """
+    merged = {**_BASE_DIRECTIVES, **directives}
+    return "; ".join(f"{name} {value}" for name, value in merged.items())
+
+
 # The pages use no scripts, inline styles or frames, so the policy can be strict.
-_HEADERS = {
-    "content-security-policy": (
-        "default-src 'self'; script-src 'none'; frame-ancestors 'none'; "
-        "form-action 'self'; base-uri 'none'"
-    ),
+STRICT_POLICY: Final = format_policy({"script-src": "'none'"})
+
+
+def swagger_ui_policy(*, inline_script_hashes: Iterable[str]) -> str:
+    """Return the CSP of the Swagger UI page.
+
+    Swagger UI 5 loads its script and stylesheet from this origin, runs one inline
+    script that FastAPI generates and fetches `/openapi.json`. Its stylesheet has
+    background images as `data:` URLs. `inline_script_hashes` are base64 SHA-256
+    digests of the inline scripts.
+    """
+    hashes = [f"'sha256-{digest}'" for digest in inline_script_hashes]
+    return format_policy(
+        {
+            "script-src": " ".join(["'self'", *hashes]),
+            "style-src": "'self'",
+            "img-src": "'self' data:",
+            "connect-src": "'self'",
+            "object-src": "'none'",
+        }
+    )
+
+
+_HEADERS: Final[Mapping[str, str]] = {
+    CSP_HEADER: STRICT_POLICY,
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
@@ -17,7 +65,10 @@ _HEADERS = {
 
 
 class SecurityHeadersMiddleware:
-    """Add CSP, framing, sniffing, referrer and caching headers to responses."""
+    """Add CSP, framing, sniffing, referrer and caching headers to responses.
+
+    A header that the response already has is kept as it is.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
