@@ -15,7 +15,7 @@ On PostgreSQL, look-ups and updates by id send the ids as one array parameter
 SQLite's default limit of 999 bound parameters before version 3.32.
 """
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -119,21 +119,17 @@ async def insert_tuples(
     *,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    driver_ready: Collection[str] = (),
 ) -> None:
     """Insert `rows`, each the values of `columns` in order, into `table`.
 
     PostgreSQL gets the rows through COPY. Elsewhere they go as executemany of a
-    Core insert, `INSERT_BATCH` rows a call. On COPY, the columns in
-    `driver_ready` skip their type's bind processor: the caller guarantees that
-    their values are what the processor would return on PostgreSQL, such as a
-    `Decimal` for a money column or an aware datetime for a UTC one.
+    Core insert, `INSERT_BATCH` rows a call.
     """
     if not rows:
         return
     await session.flush()
     if await is_postgresql(session):
-        await _copy_rows(session, table, columns, rows, driver_ready=driver_ready)
+        await _copy_rows(session, table, columns, rows)
         return
     for batch in batches(rows, INSERT_BATCH):
         await session.execute(
@@ -146,8 +142,6 @@ async def _copy_rows(
     table: Table,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    *,
-    driver_ready: Collection[str],
 ) -> None:
     # One COPY on the session's own asyncpg connection, so the rows belong to the
     # session's transaction. asyncpg encodes the rows as it sends them, so Python
@@ -155,11 +149,7 @@ async def _copy_rows(
     # on PostgreSQL 15 with 2 shared cores, COPY took 3.7 s and executemany 5.8 s
     # for 100,000 transaction rows.
     connection = await session.connection()
-    processors = _bind_processors(
-        table,
-        [name if name not in driver_ready else None for name in columns],
-        connection.dialect,
-    )
+    processors = _bind_processors(table, columns, connection.dialect)
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     if driver is None:
@@ -184,15 +174,13 @@ async def _copy_rows(
 
 
 def _bind_processors(
-    table: Table, columns: Sequence[str | None], dialect: Dialect
+    table: Table, columns: Sequence[str], dialect: Dialect
 ) -> list[tuple[int, Callable[[Any], Any]]]:
     # The column types' own bind processors, so that COPY sends the same values as
     # an INSERT would (UtcDateTime converts to UTC, for example). Columns without
-    # one, such as strings, and the None entries go as they are.
+    # one, such as strings, go as they are.
     found: list[tuple[int, Callable[[Any], Any]]] = []
     for index, name in enumerate(columns):
-        if name is None:
-            continue
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
             found.append((index, processor))
