@@ -10,6 +10,7 @@ import yaml
 from fastapi import FastAPI
 from markupsafe import escape
 from recon_matcher.definitions.loader import dump_definition
+from recon_reporting.definitions.client import DefinitionsClient
 
 from tests.reporting.conftest import make_client, outbox_events
 from tests.reporting.pages.conftest import (
@@ -98,6 +99,26 @@ async def test_list_shows_seeded_definition(seeded: FastAPI) -> None:
     assert active_version_of(page) == "1"
     assert "<td>file</td>" in row
     assert 'href="/definitions" aria-current="page"' in page.text
+
+
+async def test_list_reads_saver_from_list_route(
+    seeded: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fetched: list[int] = []
+    original = DefinitionsClient.active_versions
+
+    async def counting(self: DefinitionsClient, heads: Any) -> Any:
+        fetched.append(len(heads))
+        return await original(self, heads)
+
+    monkeypatch.setattr(DefinitionsClient, "active_versions", counting)
+    async with signed_in(seeded, "vera") as http:
+        page = await http.get("/definitions")
+
+    row = list_row(page)
+    assert fetched == [0]
+    assert "Nostro EUR" in row
+    assert "<td>file</td>" in row
 
 
 async def test_list_without_session_redirects(seeded: FastAPI) -> None:

@@ -80,8 +80,8 @@ class DefinitionsClient:
         self, heads: Sequence[DefinitionHead]
     ) -> list[DefinitionVersion]:
         """Return the active version of each of `heads`, in the same order."""
-        # NOTE: the list route returns no names and no saver of the active version,
-        # so the list page costs one request per definition.
+        # One request per definition: the list page calls this only for heads from
+        # a matcher whose list route does not name the active version's saver.
         limit = asyncio.Semaphore(MAX_PARALLEL_REQUESTS)
 
         async def fetch(head: DefinitionHead) -> DefinitionVersion:

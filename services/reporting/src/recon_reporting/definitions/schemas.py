@@ -19,6 +19,11 @@ class DefinitionHead(BaseModel):
     created_at: datetime
     updated_at: datetime
     updated_by: str
+    # The active version's name, saver and save time. A matcher older than these
+    # fields leaves them None, and the list page then reads the active version.
+    name: str | None = None
+    active_saved_by: str | None = None
+    active_saved_at: datetime | None = None
 
 
 class VersionSummary(BaseModel):

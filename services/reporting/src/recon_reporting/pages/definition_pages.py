@@ -9,7 +9,7 @@ the matcher rejects shows the edit page again there with the problems by key pat
 and the submitted text, so nothing typed is lost.
 """
 
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 from urllib.parse import quote
 
 import structlog
@@ -123,11 +123,26 @@ async def definitions(request: Request, masker: PageMasker) -> HTMLResponse:
     """Show every definition with its name, active version and who saved it."""
     async with definitions_client(get_settings(request), user=masker.user) as matcher:
         heads = await matcher.list_heads()
-        actives = await matcher.active_versions(heads)
-    rows = [
-        {"head": head, "name": active.definition.get("name", ""), "active": active}
-        for head, active in zip(heads, actives, strict=True)
-    ]
+        older = [head for head in heads if head.active_saved_by is None]
+        actives = {
+            version.definition_id: version
+            for version in await matcher.active_versions(older)
+        }
+    rows: list[dict[str, Any]] = []
+    for head in heads:
+        active = actives.get(head.definition_id)
+        if active is None:
+            name, saved_by, saved_at = (
+                head.name or "",
+                head.active_saved_by,
+                head.active_saved_at,
+            )
+        else:
+            name = str(active.definition.get("name", ""))
+            saved_by, saved_at = active.saved_by, active.saved_at
+        rows.append(
+            {"head": head, "name": name, "saved_by": saved_by, "saved_at": saved_at}
+        )
     return render_page(request, "definitions.html", {"user": masker.user, "rows": rows})
 
 
