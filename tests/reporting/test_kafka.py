@@ -80,7 +80,7 @@ async def test_kafka_chunks_consumed_and_audit_published(kafka_app: FastAPI) -> 
         )
         await consumer.start()
         # vera's Basic calls above write a login entry of their own, so the topic
-        # holds one or two entries before otto's.
+        # has one or two entries before otto's.
         actors: list[str] = []
         try:
             async with asyncio.timeout(30):
