@@ -1,6 +1,6 @@
 """Tests for the summary and reconciliation routes."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx
@@ -10,10 +10,11 @@ from recon_common.events import (
     MatchesProduced,
     MatchGroup,
     MatchGroupStatus,
+    RecordKind,
 )
 
 from tests.reporting.conftest import basic, feed
-from tests.reporting.factory import RECONCILIATION_ID, build_day
+from tests.reporting.factory import RECONCILIATION_ID, build_day, transaction
 
 
 def manual_group(
@@ -129,6 +130,37 @@ async def test_summary_rate_excludes_manual_matches(
     assert body["matched"] == day.matched + 2
     assert body["auto_matched"] == day.matched
     # Still 14 auto-matched of 17 transactions.
+    assert body["auto_match_rate"] == "0.8235"
+
+
+async def test_summary_rate_excludes_unassigned(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day(statements=10, matched_pairs=7)
+    await feed(app, day.payload)
+    stray = [
+        transaction(
+            f"stray-{index}",
+            kind=RecordKind.STATEMENT,
+            amount="10.00",
+            value_date=date(2026, 12, 3),
+            file_id="file-other",
+        )
+        for index in range(3)
+    ]
+    await feed(
+        app,
+        MatchesProduced(
+            run_id="run-2", chunk_index=0, chunk_count=1, transactions=stray
+        ),
+    )
+
+    response = await client.get("/api/v1/summary", auth=basic("vera"))
+
+    body = response.json()
+    assert body["unassigned"] == 3
+    assert body["transactions"] == day.transactions + 3
+    # Still 14 auto-matched of the 17 transactions that a reconciliation took.
     assert body["auto_match_rate"] == "0.8235"
 
 

@@ -48,4 +48,7 @@ class Summary(BaseModel):
         "selects their account"
     )
     open_breaks: int
-    auto_match_rate: Decimal = Field(description=_RATE_DESCRIPTION)
+    auto_match_rate: Decimal = Field(
+        description="auto_matched / (transactions - unassigned), 0 to 1. Manual "
+        "matches count as matched but not as auto-matched."
+    )

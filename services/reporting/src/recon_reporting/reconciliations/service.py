@@ -56,15 +56,19 @@ async def build_summary(session: AsyncSession) -> Summary:
     """Count files, transactions, matches, unassigned transactions and open breaks."""
     by_status = await count_by_status(session)
     transactions = sum(by_status.values())
+    unassigned = by_status.get(TransactionStatus.UNASSIGNED.value, 0)
     matched = by_status.get(TransactionStatus.MATCHED.value, 0)
     auto_matched = sum((await repository.count_auto_matched(session)).values())
+    # Transactions that no reconciliation has taken cannot be matched, so they are
+    # left out of the rate; the summary counts them on their own.
+    reconciled = transactions - unassigned
     return Summary(
         files=await count_files(session, status=None),
         files_rejected=await count_files(session, status=FileStatus.REJECTED),
         transactions=transactions,
         matched=matched,
         auto_matched=auto_matched,
-        unassigned=by_status.get(TransactionStatus.UNASSIGNED.value, 0),
+        unassigned=unassigned,
         open_breaks=await count_breaks(session),
-        auto_match_rate=auto_match_rate(auto_matched, transactions),
+        auto_match_rate=auto_match_rate(auto_matched, reconciled),
     )
