@@ -19,7 +19,6 @@ from recon_common.events import (
     FileRef,
     FileStatus,
     MatchGroup,
-    MatchGroupStatus,
     ReconciliationSummary,
     RecordKind,
     Transaction,
@@ -274,19 +273,9 @@ def engine_groups(
     `definition_version` is the stored version whose passes ran (see
     `Definition.stored_version`).
     """
-    # group_records() and match_groups() walk the same rows in the same order.
-    pairs = zip(
-        result.group_records(), result.match_groups(matched_at=matched_at), strict=True
+    return result.match_groups(
+        matched_at=matched_at, definition_version=definition_version
     )
-    return [
-        group.model_copy(
-            update={
-                "status": MatchGroupStatus(engine_group.status.value),
-                "definition_version": definition_version,
-            }
-        )
-        for engine_group, group in pairs
-    ]
 
 
 def break_reasons(result: MatchResult) -> dict[str, BreakReason]:
