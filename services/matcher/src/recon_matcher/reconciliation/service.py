@@ -37,7 +37,8 @@ from recon_matcher.breaks.storage import (
 from recon_matcher.changes import MatchChanges, new_run_id, publish_changes
 from recon_matcher.definitions import Definition
 from recon_matcher.definitions.routing import assign
-from recon_matcher.engine import MatchResult, match_transactions
+from recon_matcher.engine import MatchResult, run_passes
+from recon_matcher.engine.frame import bodies_to_frame
 from recon_matcher.models import FileRecord, TransactionRecord
 from recon_matcher.reconciliation import repository
 from recon_matcher.reconciliation.bulk import insert_rows, table_of
@@ -259,10 +260,12 @@ def run_engine(
     definition: Definition, records: Iterable[TransactionRecord]
 ) -> MatchResult:
     """Run the engine over stored records, split by their side."""
-    sides: dict[str, list[Transaction]] = defaultdict(list)
+    bodies: dict[str, list[str]] = defaultdict(list)
     for record in records:
-        sides[record.side or ""].append(Transaction.model_validate_json(record.body))
-    return match_transactions(definition, sides["a"], sides["b"])
+        bodies[record.side or ""].append(record.body)
+    return run_passes(
+        definition, bodies_to_frame(bodies["a"]), bodies_to_frame(bodies["b"])
+    )
 
 
 def engine_groups(
