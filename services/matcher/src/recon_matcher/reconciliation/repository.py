@@ -1,12 +1,13 @@
 """SQL of transactions, files and match groups."""
 
 from collections.abc import Iterable, Sequence
-from typing import Final
+from typing import Final, Protocol, cast
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.breaks.records import LIVE_STATES
+from recon_matcher.breaks.storage import BreakItem
 from recon_matcher.models import (
     BreakRecord,
     FileRecord,
@@ -37,19 +38,40 @@ async def existing_transaction_ids(
     return found
 
 
+class OpenItem(BreakItem, Protocol):
+    """The columns of a stored transaction that a matching run reads."""
+
+    @property
+    def body(self) -> str: ...
+
+
+# The columns that `open_transactions` reads: no ORM instance is built per row.
+_OPEN_COLUMNS: Final = (
+    "transaction_id",
+    "reconciliation_id",
+    "side",
+    "amount",
+    "value_date",
+    "received_at",
+    "body",
+)
+
+
 async def open_transactions(
     session: AsyncSession,
     *,
     reconciliation_id: str,
     new_ids: Sequence[str] = (),
-) -> Sequence[TransactionRecord]:
+) -> Sequence[OpenItem]:
     """Return the open transactions of a reconciliation (see `states`).
 
     Every open item that has been through a matching run has a live break, and a
     live break belongs to an item in no group (storing a group closes its items'
     breaks). So the read starts from the reconciliation's live breaks and adds
     those of `new_ids`, the items stored since, that are open. Its cost follows
-    the open items, not the whole history of the reconciliation.
+    the open items, not the whole history of the reconciliation. The rows are
+    plain result rows of the columns a run reads, not `TransactionRecord`
+    instances, which cost an identity map entry and attribute tracking each.
     """
     live_ids = await session.scalars(
         select(BreakRecord.transaction_id).where(
@@ -57,26 +79,30 @@ async def open_transactions(
             BreakRecord.state.in_(sorted(LIVE_STATES)),
         )
     )
-    found: dict[str, TransactionRecord] = {}
+    found: dict[str, OpenItem] = {}
     postgresql = await is_postgresql(session)
-    key_column = table_of(TransactionRecord).c.transaction_id
+    table = table_of(TransactionRecord)
+    columns = [table.c[name] for name in _OPEN_COLUMNS]
     # By key in batches, so that the database reads the open rows through the
     # primary key instead of scanning the whole table for a join.
     for condition in id_batches(
-        key_column, list(live_ids), postgresql=postgresql, array_batch=_BY_KEY_BATCH
+        table.c.transaction_id,
+        list(live_ids),
+        postgresql=postgresql,
+        array_batch=_BY_KEY_BATCH,
     ):
-        batch = await session.scalars(select(TransactionRecord).where(condition))
-        found.update((record.transaction_id, record) for record in batch)
+        batch = await session.execute(select(*columns).where(condition))
+        found.update((row.transaction_id, cast(OpenItem, row)) for row in batch)
     missing = [key for key in dict.fromkeys(new_ids) if key not in found]
-    for condition in id_batches(key_column, missing, postgresql=postgresql):
-        batch = await session.scalars(
-            select(TransactionRecord).where(
+    for condition in id_batches(table.c.transaction_id, missing, postgresql=postgresql):
+        batch = await session.execute(
+            select(*columns).where(
                 condition,
-                TransactionRecord.reconciliation_id == reconciliation_id,
+                table.c.reconciliation_id == reconciliation_id,
                 states.is_open(),
             )
         )
-        found.update((record.transaction_id, record) for record in batch)
+        found.update((row.transaction_id, cast(OpenItem, row)) for row in batch)
     return list(found.values())
 
 

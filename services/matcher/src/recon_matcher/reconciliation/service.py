@@ -178,7 +178,7 @@ async def match_records(
     session: AsyncSession,
     *,
     definition: Definition,
-    records: Sequence[TransactionRecord],
+    records: Sequence[repository.OpenItem],
     settings: MatcherSettings,
     changes: MatchChanges,
     now: datetime,
@@ -257,7 +257,7 @@ def unmatched_ids(
 
 
 def run_engine(
-    definition: Definition, records: Iterable[TransactionRecord]
+    definition: Definition, records: Iterable[repository.OpenItem]
 ) -> MatchResult:
     """Run the engine over stored records, split by their side."""
     bodies: dict[str, list[str]] = defaultdict(list)
