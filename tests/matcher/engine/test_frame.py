@@ -70,3 +70,20 @@ def test_result_breaks_name_side() -> None:
         ("s2", "a"),
         ("l2", "b"),
     ]
+
+
+def test_result_unmatched_ids_follow_breaks() -> None:
+    spec = definition(exact())
+    side_a = [
+        item("s3", "7.00"),
+        item("s1", "5.00", reference="R1"),
+        item("s2", "6.00"),
+    ]
+    side_b = [ledger("l1", "5.00", reference="R1"), ledger("l2", "1.00")]
+    result = match_transactions(spec, side_a, side_b)
+
+    found = result.unmatched_ids()
+
+    breaks = result.breaks(opened_at=datetime(2024, 3, 1, tzinfo=UTC))
+    assert found == [entry.transaction_id for entry in breaks]
+    assert found == ["s2", "s3", "l2"]

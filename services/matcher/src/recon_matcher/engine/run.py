@@ -248,6 +248,17 @@ class MatchResult:
             age_days=ageing_expr(as_of),
         )
 
+    def unmatched_ids(self) -> list[str]:
+        """Return the ids of the unmatched items, side A first, each side sorted.
+
+        The same ids, in the same order, as the breaks of `breaks()`, without
+        building a contract per item.
+        """
+        return [
+            *self.unmatched_a.get_column("transaction_id").sort().to_list(),
+            *self.unmatched_b.get_column("transaction_id").sort().to_list(),
+        ]
+
     def breaks(self, *, opened_at: datetime) -> list[Break]:
         """Return one break per unmatched item of either side.
 

@@ -127,7 +127,7 @@ async def plan_rerun(
             for group in expected_groups.values()
             if group.group_id not in kept_ids
         ],
-        unmatched=unmatched_ids(result, formed, blocked=blocked, now=now),
+        unmatched=unmatched_ids(result, formed, blocked=blocked),
         reasons=break_reasons(result),
         open_before=len(open_rows),
         ran_at=now,

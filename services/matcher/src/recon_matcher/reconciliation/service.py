@@ -191,7 +191,7 @@ async def match_records(
         formed=engine_groups(
             result, matched_at=now, definition_version=definition.stored_version
         ),
-        break_ids=[item.transaction_id for item in result.breaks(opened_at=now)],
+        break_ids=result.unmatched_ids(),
         reasons=break_reasons(result),
         records={record.transaction_id: record for record in records},
         settings=settings,
@@ -242,14 +242,10 @@ async def store_result(
 
 
 def unmatched_ids(
-    result: MatchResult,
-    formed: Sequence[MatchGroup],
-    *,
-    blocked: set[str],
-    now: datetime,
+    result: MatchResult, formed: Sequence[MatchGroup], *, blocked: set[str]
 ) -> list[str]:
     """Return the items without a group: the engine's breaks and blocked groups."""
-    ids = [item.transaction_id for item in result.breaks(opened_at=now)]
+    ids = result.unmatched_ids()
     for group in formed:
         if group.group_id in blocked:
             ids.extend(group.transaction_ids)
