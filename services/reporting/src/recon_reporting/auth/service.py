@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 from recon_common.db import session_scope
-from recon_common.events import AuditOutcome
+from recon_common.events import AuditEvent, AuditOutcome
 from recon_common.runtime import ServiceRuntime
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -224,9 +224,33 @@ async def _start_audited_session(
         client_address=client_address,
         now=datetime.now(UTC),
     )
-    event = build_event(
+    record(
+        session,
+        settings=settings,
+        event=_session_event(
+            settings,
+            user=user,
+            action="login",
+            method=method,
+            client_address=client_address,
+            session_id=session_id,
+        ),
+    )
+    return session_id
+
+
+def _session_event(
+    settings: ReportingSettings,
+    *,
+    user: User,
+    action: str,
+    method: str,
+    client_address: str | None,
+    session_id: str,
+) -> AuditEvent:
+    return build_event(
         actor=user.username,
-        action="login",
+        action=action,
         outcome=AuditOutcome.SUCCESS,
         resource_type="session",
         resource_id=settings.service_name,
@@ -236,8 +260,6 @@ async def _start_audited_session(
             "session": session_reference(session_id),
         },
     )
-    record(session, settings=settings, event=event)
-    return session_id
 
 
 async def sign_out(
@@ -257,17 +279,13 @@ async def sign_out(
             revoked_by=user.username,
             now=datetime.now(UTC),
         )
-        event = build_event(
-            actor=user.username,
+        event = _session_event(
+            settings,
+            user=user,
             action="logout",
-            outcome=AuditOutcome.SUCCESS,
-            resource_type="session",
-            resource_id=settings.service_name,
-            details={
-                "method": method,
-                "client_address": client_address or "",
-                "session": session_reference(session_id),
-            },
+            method=method,
+            client_address=client_address,
+            session_id=session_id,
         )
         record(session, settings=settings, event=event)
     runtime.relay.notify()
