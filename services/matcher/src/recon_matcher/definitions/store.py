@@ -384,14 +384,6 @@ async def get_version(
     return record
 
 
-async def list_heads(session: AsyncSession) -> list[DefinitionRecord]:
-    """Return every stored definition id, ordered by id."""
-    rows = await session.scalars(
-        select(DefinitionRecord).order_by(DefinitionRecord.definition_id)
-    )
-    return list(rows)
-
-
 async def list_heads_with_active(
     session: AsyncSession,
 ) -> list[tuple[DefinitionRecord, DefinitionVersionRecord | None]]:

@@ -209,7 +209,7 @@ def _scale_expr(scales: dict[str, int]) -> pl.Expr:
 
 
 def _id_ordinals(frame: pl.DataFrame, side: Side) -> pl.Series:
-    """Return each row's 1-based rank by transaction id, refusing repeated ids.
+    """Return each row's 1-based rank by transaction id. Raise on a repeated id.
 
     One sort serves both: equal neighbours in sorted order are the repeats. On
     1,000,000 ids this took 0.18 s against 0.3 s for `check_unique_ids` followed

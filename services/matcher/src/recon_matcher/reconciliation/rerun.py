@@ -29,7 +29,6 @@ from recon_matcher.reconciliation.groups import (
 )
 from recon_matcher.reconciliation.service import (
     break_reasons,
-    engine_groups,
     run_engine,
     sync_breaks,
     unmatched_ids,
@@ -103,8 +102,8 @@ async def plan_rerun(
     items = {row.transaction_id: row for row in [*in_range, *grouped]}
     now = datetime.now(UTC)
     result = run_engine(definition, items.values())
-    formed = engine_groups(
-        result, matched_at=now, definition_version=definition.stored_version
+    formed = result.match_groups(
+        matched_at=now, definition_version=definition.stored_version
     )
     blocked = await tombstoned_ids(session, formed)
     expected_groups = {

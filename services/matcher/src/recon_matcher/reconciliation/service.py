@@ -188,8 +188,8 @@ async def match_records(
     await store_result(
         session,
         definition=definition,
-        formed=engine_groups(
-            result, matched_at=now, definition_version=definition.stored_version
+        formed=result.match_groups(
+            matched_at=now, definition_version=definition.stored_version
         ),
         break_ids=result.unmatched_ids(),
         reasons=break_reasons(result),
@@ -261,19 +261,6 @@ def run_engine(
         bodies[record.side or ""].append(record.body)
     return run_passes(
         definition, bodies_to_frame(bodies["a"]), bodies_to_frame(bodies["b"])
-    )
-
-
-def engine_groups(
-    result: MatchResult, *, matched_at: datetime, definition_version: int | None
-) -> list[MatchGroup]:
-    """Return the result's groups as contracts with the engine's status.
-
-    `definition_version` is the stored version whose passes ran (see
-    `Definition.stored_version`).
-    """
-    return result.match_groups(
-        matched_at=matched_at, definition_version=definition_version
     )
 
 

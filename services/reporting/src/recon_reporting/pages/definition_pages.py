@@ -306,8 +306,8 @@ async def edit_definition(
     base = _version_number(request, "version")
     async with definitions_client(get_settings(request), user=masker.user) as matcher:
         selected = await _get_version(matcher, definition_id, base)
-    # A new version is written from the real text. So editors see the accounts in
-    # full here, even where other pages redact them. The reveal is audited below.
+    # A new version must name the real accounts, so editors see them in full here
+    # even where other pages redact them. The reveal is audited below.
     masker.unredacted = True
     text = displayed_yaml(selected, masker=masker)
     _audit(request, session, masker)
