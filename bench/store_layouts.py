@@ -23,7 +23,9 @@ stored before the run and are not timed. The layouts:
 - `hot_update`: `body` in its own table, no index on `status`, `fillfactor` 70, so
   that the status update can be a HOT update;
 - `derived`: no state column at all. A transaction is open when it has no group
-  item and no written-off or closed break. No foreign keys on the items.
+  item and no written-off or closed break. No foreign keys on the items;
+- `derived_bytewise`: as `derived`, with the `C` collation on every id column
+  (`varchar(36)` and `varchar(80)`), so that the indexes compare ids byte by byte.
 
 Run from the repository root:
 
@@ -53,7 +55,14 @@ from recon_platform.infra.postgres import (
 
 RECONCILIATION_ID: Final = "bench-eur"
 FIRST_DAY: Final = date(2026, 6, 1)
-LAYOUTS: Final = ("today", "no_item_fks", "narrow_state", "hot_update", "derived")
+LAYOUTS: Final = (
+    "today",
+    "no_item_fks",
+    "narrow_state",
+    "hot_update",
+    "derived",
+    "derived_bytewise",
+)
 
 _COMMON_DDL: Final = """
 CREATE TABLE match_groups (
@@ -156,6 +165,13 @@ CREATE TABLE transaction_bodies (
 CREATE TABLE transactions ({_TRANSACTION_COLUMNS}, body text NOT NULL);
 {_INDEXES}
 {_items_ddl(foreign_keys=False)}"""
+    if layout == "derived_bytewise":
+        # Every varchar(36) and varchar(80) column of these tables holds an id.
+        return (
+            layout_ddl("derived")
+            .replace("varchar(36)", 'varchar(36) COLLATE "C"')
+            .replace("varchar(80)", 'varchar(80) COLLATE "C"')
+        )
     raise ValueError(f"invalid layout {layout!r}, expected one of {', '.join(LAYOUTS)}")
 
 
@@ -301,7 +317,7 @@ async def write_state(
     items: Sequence[tuple[str, str, bool]],
 ) -> None:
     """Make each grouped transaction read as matched or proposed."""
-    if layout == "derived":
+    if layout.startswith("derived"):
         return
     table = "transaction_states" if layout == "narrow_state" else "transactions"
     for confirmed in (True, False):
@@ -331,6 +347,7 @@ _OPEN_QUERIES: Final = {
     "AND b.state IN ('written_off', 'closed'))",
 }
 _OPEN_QUERIES["no_item_fks"] = _OPEN_QUERIES["today"]
+_OPEN_QUERIES["derived_bytewise"] = _OPEN_QUERIES["derived"]
 
 
 async def measure(admin_url: str, layout: str, size: int) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from recon_common.db import NAMING_CONVENTION, MoneyType, UtcDateTime
+from recon_common.db import NAMING_CONVENTION, MoneyType, UtcDateTime, id_string
 from recon_common.db.plumbing import OutboxMessageMixin, ProcessedEventMixin
 from sqlalchemy import Date, ForeignKey, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -26,7 +26,7 @@ class FileRecord(Base):
 
     __tablename__ = "files"
 
-    file_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    file_id: Mapped[str] = mapped_column(id_string(36), primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
@@ -45,9 +45,9 @@ class TransactionRecord(Base):
 
     __tablename__ = "transactions"
 
-    transaction_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(id_string(80), primary_key=True)
     bank_id: Mapped[str] = mapped_column(String(64))
-    file_id: Mapped[str] = mapped_column(String(36), index=True)
+    file_id: Mapped[str] = mapped_column(id_string(36), index=True)
     record_kind: Mapped[str] = mapped_column(String(20))
     account: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
@@ -77,7 +77,7 @@ class MatchGroupRecord(Base):
 
     __tablename__ = "match_groups"
 
-    group_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    group_id: Mapped[str] = mapped_column(id_string(36), primary_key=True)
     reconciliation_id: Mapped[str] = mapped_column(String(100), index=True)
     pass_name: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20))
@@ -129,8 +129,8 @@ class MatchGroupItem(Base):
 
     __tablename__ = "match_group_items"
 
-    transaction_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    group_id: Mapped[str] = mapped_column(String(36), index=True)
+    transaction_id: Mapped[str] = mapped_column(id_string(80), primary_key=True)
+    group_id: Mapped[str] = mapped_column(id_string(36), index=True)
 
 
 class BreakRecord(Base):
@@ -167,7 +167,7 @@ class CommentRecord(Base):
     comment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     # break or group
     target_type: Mapped[str] = mapped_column(String(20))
-    target_id: Mapped[str] = mapped_column(String(80), index=True)
+    target_id: Mapped[str] = mapped_column(id_string(80), index=True)
     author: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
