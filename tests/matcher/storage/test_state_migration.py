@@ -238,7 +238,7 @@ async def derived_states(url: str) -> tuple[dict[str, str], dict[str, int], set[
             )
     finally:
         await engine.dispose()
-    return found, counts, {record.transaction_id for record in records}
+    return found, counts, set(records)
 
 
 async def test_state_migration_upgrade_keeps_states(database_url: str) -> None:

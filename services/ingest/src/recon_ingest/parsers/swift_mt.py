@@ -6,13 +6,11 @@ while an `:86:` before the first `:61:` or after the closing balance describes t
 statement and is not attached to any transaction.
 """
 
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from recon_common.collector import cyclic_collector_paused
 from recon_common.events import Balance, Direction
 from recon_common.money import AmountError, minor_units
 
@@ -87,31 +85,15 @@ class _Statement:
 def parse_mt(lines: list[str], *, context: ParseContext) -> None:
     """Parse MT940, MT942 or MT950 lines into the context's statements."""
     found = False
-    with _cyclic_collector_paused():
+    # Pausing the collector cut the process time of a 2 MiB MT940 file by about a
+    # quarter (see `recon_common.collector`).
+    with cyclic_collector_paused():
         for message in split_messages(lines):
             found = True
             for statement in _split_statements(message):
                 _finish(statement, context=context)
     if not found:
         raise ParseRejected("no SWIFT MT field found: the file has no :20: line")
-
-
-@contextmanager
-def _cyclic_collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while the block runs.
-
-    Parsing keeps several new objects per entry alive until the end, none of them in
-    a reference cycle, and the collector rescans them again and again. Pausing it cut
-    the process time of a 2 MiB MT940 file by about a quarter. Reference counting
-    still frees memory while the collector is paused.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _split_statements(message: Message) -> list[_Statement]:

@@ -62,8 +62,8 @@ async def open_transactions(
     *,
     reconciliation_id: str,
     new_ids: Sequence[str] = (),
-) -> Sequence[OpenItem]:
-    """Return the open transactions of a reconciliation (see `states`).
+) -> dict[str, OpenItem]:
+    """Return the open transactions of a reconciliation by id (see `states`).
 
     Every open item that has been through a matching run has a live break, and a
     live break belongs to an item in no group (storing a group closes its items'
@@ -103,7 +103,7 @@ async def open_transactions(
             )
         )
         found.update((row.transaction_id, cast(OpenItem, row)) for row in batch)
-    return list(found.values())
+    return found
 
 
 async def get_file(session: AsyncSession, file_id: str) -> FileRecord | None:
