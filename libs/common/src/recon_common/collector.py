@@ -1,10 +1,11 @@
 """Pausing Python's cyclic garbage collector around bulk work.
 
 Parsing a file or storing a matching run builds millions of small objects that stay
-alive until the work ends, and none of them is in a reference cycle. The cyclic
-collector runs again and again as they are allocated, and each full pass walks
-every object the process holds, so its cost grows with the work squared. Reference
-counting still frees memory while the collector is paused.
+alive until the work ends, none of them in a reference cycle. As they are
+allocated, the collector runs its young passes again and again and, once enough of
+them survive, a full pass over every object of the process. Reference counting
+still frees memory while the collector is paused, and objects freed that way cost
+no collector pass afterwards.
 """
 
 import gc

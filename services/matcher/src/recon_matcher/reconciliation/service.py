@@ -226,8 +226,9 @@ async def store_result(
     `records` must contain every item that may get a break. A group that an
     operator dissolved before is not formed again, and its items stay open.
 
-    The cyclic garbage collector is paused meanwhile: storing 1,000,000 results took
-    21.3 s with it running and 17.8 s without (`bench/store_benchmark.py`).
+    The cyclic garbage collector is paused meanwhile. At 1,000,000 results,
+    `bench/store_benchmark.py` stored in 23.8 s with it running and in 19.4 to
+    20.1 s in three runs without it.
     """
     with cyclic_collector_paused():
         blocked = await tombstoned_ids(session, formed)
