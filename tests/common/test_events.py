@@ -137,6 +137,40 @@ def test_envelope_wrap_wrong_payload_rejected() -> None:
         )
 
 
+def test_envelope_encode_matches_wrap() -> None:
+    payload = _parsed(EXACT_AMOUNT)
+    wrapped = Envelope.wrap(
+        topic=TOPIC_TRANSACTIONS_PARSED,
+        source="ingest",
+        bank_id=BANK_ID,
+        payload=payload,
+    )
+
+    event_id, text = Envelope.encode(
+        topic=TOPIC_TRANSACTIONS_PARSED,
+        source="ingest",
+        bank_id=BANK_ID,
+        payload=payload,
+    )
+    decoded = Envelope.model_validate_json(text)
+
+    assert decoded.id == event_id
+    assert decoded.type == TOPIC_TRANSACTIONS_PARSED
+    assert decoded.source == "ingest"
+    assert decoded.bank_id == BANK_ID
+    assert decoded.schema_version == wrapped.schema_version
+    assert decoded.data == wrapped.data
+    assert list(json.loads(text)) == list(json.loads(wrapped.model_dump_json()))
+    assert decoded.payload(TransactionsParsed).transactions[0].amount == EXACT_AMOUNT
+
+
+def test_envelope_encode_wrong_payload_rejected() -> None:
+    with pytest.raises(TypeError, match="topic file-landed carries FileLanded"):
+        Envelope.encode(
+            topic=TOPIC_FILE_LANDED, source="ingest", bank_id=BANK_ID, payload=_audit()
+        )
+
+
 def test_envelope_payload_as_other_model_rejected() -> None:
     envelope = Envelope.wrap(
         topic=TOPIC_FILE_LANDED,

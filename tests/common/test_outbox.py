@@ -5,6 +5,7 @@ order on the broker is the order of publication.
 """
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,7 +98,9 @@ def _audit(resource_id: str) -> AuditEvent:
     )
 
 
-async def _enqueue(outbox: Outbox, session: AsyncSession, resource_id: str) -> Envelope:
+async def _enqueue(
+    outbox: Outbox, session: AsyncSession, resource_id: str
+) -> uuid.UUID:
     return enqueue(
         session,
         OutboxMessage,
@@ -133,12 +136,12 @@ async def test_enqueue_rolled_back_publishes_nothing(outbox: Outbox) -> None:
 
 
 async def test_relay_publishes_committed_rows_in_order(outbox: Outbox) -> None:
-    envelopes = []
+    event_ids = []
     async with session_scope(outbox.sessions) as session:
-        envelopes.append(await _enqueue(outbox, session, "file-1"))
-        envelopes.append(await _enqueue(outbox, session, "file-2"))
+        event_ids.append(await _enqueue(outbox, session, "file-1"))
+        event_ids.append(await _enqueue(outbox, session, "file-2"))
     async with session_scope(outbox.sessions) as session:
-        envelopes.append(await _enqueue(outbox, session, "file-3"))
+        event_ids.append(await _enqueue(outbox, session, "file-3"))
 
     sent = await outbox.relay.publish_pending()
 
@@ -147,7 +150,7 @@ async def test_relay_publishes_committed_rows_in_order(outbox: Outbox) -> None:
     )
     received = [Envelope.model_validate_json(record.value) for record in records]
     assert sent == 3
-    assert [envelope.id for envelope in received] == [e.id for e in envelopes]
+    assert [envelope.id for envelope in received] == event_ids
     assert [record.key for record in records] == [b"file-1", b"file-2", b"file-3"]
     assert received[0].payload(AuditEvent).resource_id == "file-1"
     assert received[0].bank_id == outbox.settings.bank_id
@@ -207,7 +210,7 @@ async def test_relay_without_trace_sends_no_traceparent(outbox: Outbox) -> None:
 
 async def test_relay_resend_after_unmarked_send_keeps_id(outbox: Outbox) -> None:
     async with session_scope(outbox.sessions) as session:
-        envelope = await _enqueue(outbox, session, "file-1")
+        event_id = await _enqueue(outbox, session, "file-1")
     await outbox.relay.publish_pending()
     # The process died after the send and before the mark: the row looks unpublished.
     async with session_scope(outbox.sessions) as session:
@@ -220,14 +223,14 @@ async def test_relay_resend_after_unmarked_send_keeps_id(outbox: Outbox) -> None
     )
     ids = [json.loads(record.value)["id"] for record in records]
     assert sent == 1
-    assert ids == [str(envelope.id), str(envelope.id)]
+    assert ids == [str(event_id), str(event_id)]
     assert records[0].value == records[1].value
 
 
 async def test_relay_background_loop_publishes_on_notify(outbox: Outbox) -> None:
     outbox.relay.start()
     async with session_scope(outbox.sessions) as session:
-        envelope = await _enqueue(outbox, session, "file-1")
+        event_id = await _enqueue(outbox, session, "file-1")
 
     outbox.relay.notify()
 
@@ -242,7 +245,7 @@ async def test_relay_background_loop_publishes_on_notify(outbox: Outbox) -> None
     records = await consume(
         outbox.settings.kafka_bootstrap_servers, outbox.topic, count=1
     )
-    assert json.loads(records[0].value)["id"] == str(envelope.id)
+    assert json.loads(records[0].value)["id"] == str(event_id)
 
 
 async def test_relay_stop_publishes_pending(outbox: Outbox) -> None:

@@ -1,11 +1,12 @@
 """Emitting audit events from any service through its outbox."""
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_common.db.plumbing import OutboxMessageMixin
-from recon_common.events import TOPIC_AUDIT_EVENTS, AuditEvent, AuditOutcome, Envelope
+from recon_common.events import TOPIC_AUDIT_EVENTS, AuditEvent, AuditOutcome
 from recon_common.outbox import enqueue
 from recon_common.settings import ServiceSettings
 
@@ -21,8 +22,8 @@ def record_audit(
     resource_id: str,
     outcome: AuditOutcome = AuditOutcome.SUCCESS,
     details: dict[str, str] | None = None,
-) -> Envelope:
-    """Add an audit event to the outbox in the session's transaction."""
+) -> uuid.UUID:
+    """Add an audit event to the outbox in the session's transaction, return its id."""
     event = AuditEvent(
         actor=actor,
         action=action,

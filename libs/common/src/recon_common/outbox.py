@@ -37,9 +37,12 @@ def enqueue[M: OutboxMessageMixin](
     topic: str,
     payload: Contract,
     key: str | None = None,
-) -> Envelope:
-    """Add an event for `topic` to the outbox in the session's transaction."""
-    envelope = Envelope.wrap(
+) -> uuid.UUID:
+    """Add an event for `topic` to the outbox in the session's transaction.
+
+    Return the event's id, which its envelope carries.
+    """
+    event_id, body = Envelope.encode(
         topic=topic,
         source=settings.service_name,
         bank_id=settings.bank_id,
@@ -49,15 +52,15 @@ def enqueue[M: OutboxMessageMixin](
     propagate.inject(carrier)
     session.add(
         model(
-            event_id=str(envelope.id),
+            event_id=str(event_id),
             topic=topic,
             message_key=key,
-            body=envelope.model_dump_json(),
+            body=body,
             trace_parent=carrier.get("traceparent"),
             created_at=datetime.now(UTC),
         )
     )
-    return envelope
+    return event_id
 
 
 class OutboxRelay:

@@ -2,11 +2,10 @@
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from recon_common.db import create_engine, create_sessionmaker, session_scope
-from recon_common.service_main import run_service_main
+from recon_common.service_main import ExtraCommand, run_service_main
 
 from recon_keyvault.auditing import AuditTrail
 from recon_keyvault.backends import create_backend
@@ -33,7 +32,7 @@ def _create_key_parser() -> argparse.ArgumentParser:
 
 def create_key_command(
     options: argparse.Namespace,
-) -> Callable[[Any], Awaitable[int]]:
+) -> ExtraCommand:
     """Return the `create-key` command bound to its parsed options."""
 
     async def run(settings: Any) -> int:
