@@ -1,5 +1,9 @@
 """Compare identifiers byte by byte on PostgreSQL
 
+The values stay as they are, but PostgreSQL rebuilds every index on the changed
+columns while it holds an exclusive lock on their tables. On a database of
+millions of transactions, run the upgrade outside business hours.
+
 Revision ID: 2026_12_05_matcher_id_collation
 Revises: 2026_12_05_matcher_group_version
 Create Date: 2026-12-05 01:00:00.000000
