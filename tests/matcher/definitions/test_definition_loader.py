@@ -143,6 +143,36 @@ def test_loader_negative_tolerance() -> None:
     assert "use a larger value" in message
 
 
+def test_loader_tolerance_above_maximum() -> None:
+    body = "passes: [{name: t, kind: tolerance, amount_tolerance: 1e400}]"
+
+    message = _error(_single(body))
+
+    assert "passes[0].amount_tolerance: must be at most 1000000000000" in message
+    assert "found 1e400; use a smaller value" in message
+
+
+def test_loader_currency_tolerance_above_maximum() -> None:
+    body = (
+        "passes: [{name: t, kind: tolerance, "
+        "currency_tolerances: {JPY: 99999999999999999999999}}]"
+    )
+
+    message = _error(_single(body))
+
+    assert "passes[0].currency_tolerances" in message
+    assert "tolerance for JPY is 99999999999999999999999" in message
+    assert "more than the maximum 1000000000000; use a smaller value" in message
+
+
+def test_loader_group_size_above_maximum() -> None:
+    body = "passes: [{name: e, kind: exact, grouping: one_to_many, max_group_size: 7}]"
+
+    message = _error(_single(body))
+
+    assert "passes[0].max_group_size: must be at most 6, found 7" in message
+
+
 def test_loader_pattern_group_count() -> None:
     body = "passes: [{name: e, kind: exact, reference: {side_a: {pattern: '(a)(b)'}}}]"
 

@@ -176,6 +176,10 @@ def _message(detail: ErrorDetails) -> str:
         and isinstance(found, int | Decimal)
     ):
         return f"must not be negative, found {found}"
+    if detail["type"] == "less_than_equal" and isinstance(
+        found, int | float | Decimal | str
+    ):
+        return f"must be at most {context.get('le')}, found {found}"
     return detail["msg"].removeprefix("Value error, ")
 
 

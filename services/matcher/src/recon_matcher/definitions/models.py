@@ -11,7 +11,7 @@ and new options get defaults, so definition files written today stay valid.
 import re
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Final, Literal, Self
 
 import polars as pl
 from pydantic import (
@@ -308,6 +308,12 @@ class DateWindow(DefinitionModel):
     days_after: int = Field(default=0, ge=0, le=366)
 
 
+# The largest amount tolerance, in currency units. The engine compares amounts as
+# Int64 minor units, and a trillion units of a currency with four decimals is
+# 10**16, well below Int64's maximum of about 9.2 * 10**18.
+MAX_AMOUNT_TOLERANCE: Final = Decimal(10) ** 12
+
+
 class AmountDateLimits(PassBase):
     """The amount tolerance and date window that tolerance and fuzzy passes share.
 
@@ -316,7 +322,7 @@ class AmountDateLimits(PassBase):
     absolute amount.
     """
 
-    amount_tolerance: Decimal = Field(default=Decimal(0), ge=0)
+    amount_tolerance: Decimal = Field(default=Decimal(0), ge=0, le=MAX_AMOUNT_TOLERANCE)
     currency_tolerances: dict[str, Decimal] = Field(default_factory=dict)
     amount_tolerance_percent: Decimal | None = Field(
         default=None, ge=0, le=100, decimal_places=4
@@ -337,6 +343,11 @@ class AmountDateLimits(PassBase):
             if tolerance < 0:
                 raise ValueError(
                     f"tolerance for {code} is negative ({tolerance}); use 0 or more"
+                )
+            if tolerance > MAX_AMOUNT_TOLERANCE:
+                raise ValueError(
+                    f"tolerance for {code} is {tolerance}, more than the maximum "
+                    f"{MAX_AMOUNT_TOLERANCE}; use a smaller value"
                 )
             checked[_check_currency(code)] = tolerance
         return checked
