@@ -263,6 +263,44 @@ async def test_unmatch_without_reason_names_field(
     assert (await statuses(app))["s1"] == "matched"
 
 
+async def test_blank_reasons_and_comments_rejected(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await feed(
+        app,
+        "file-1",
+        [
+            item("s1", "5.00", reference="A"),
+            ledger("l1", "5.00", reference="A"),
+            item("s2", "7.00", reference="B"),
+            ledger("l2", "9.00", reference="C"),
+        ],
+    )
+    group_id = (await group_items(app))["s1"]
+
+    unmatch = await client.post(
+        f"/v1/match-groups/{group_id}/unmatch",
+        json={"reason": "   "},
+        headers=headers(service_token),
+    )
+    manual = await client.post(
+        MANUAL,
+        json={"transaction_ids": ["s2", "l2"], "reason": " \t ", "force": True},
+        headers=headers(service_token),
+    )
+    comment = await client.post(
+        "/v1/breaks/s2/comments", json={"body": "  "}, headers=headers(service_token)
+    )
+
+    assert unmatch.status_code == 422
+    assert manual.status_code == 422
+    assert comment.status_code == 422
+    assert "reason in the request body is invalid" in unmatch.json()["detail"]
+    assert "body in the request body is invalid" in comment.json()["detail"]
+    assert (await statuses(app))["s1"] == "matched"
+    assert (await statuses(app))["s2"] == "open"
+
+
 async def test_manual_match_invalid_json_names_problem(
     client: httpx.AsyncClient, service_token: str
 ) -> None:

@@ -3,11 +3,16 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from recon_common.events import MatchGroup
 
-Reason = Field(min_length=1, max_length=2000)
+# Text that people read later, such as a reason or a comment. Spaces around it are
+# dropped, so text of only spaces is rejected as empty, as the web forms do.
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
 
 
 class ActionRequest(BaseModel):
@@ -18,28 +23,35 @@ class ManualMatchRequest(ActionRequest):
     """Open items to put in one group, with the operator's reason."""
 
     transaction_ids: list[str] = Field(min_length=2, max_length=500)
-    reason: str = Reason
+    reason: Text
     # Match even when the amounts differ by more than the definition's tolerance or
     # the currencies differ. The reason must then explain why.
     force: bool = False
 
 
 class ReasonRequest(ActionRequest):
-    reason: str = Reason
+    reason: Text
 
 
 class OptionalReasonRequest(ActionRequest):
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None
+    ) = None
 
 
 class CommentRequest(ActionRequest):
-    body: str = Field(min_length=1, max_length=2000)
+    body: Text
 
 
 class AssignRequest(ActionRequest):
     """The user to assign the break to; None returns it to the open queue."""
 
-    assignee: str | None = Field(min_length=1, max_length=200)
+    assignee: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+        ]
+        | None
+    )
 
 
 class CloseAction(StrEnum):
@@ -51,7 +63,7 @@ class CloseAction(StrEnum):
 
 class CloseRequest(ActionRequest):
     action: CloseAction
-    reason: str = Reason
+    reason: Text
 
 
 class ApprovalState(StrEnum):
