@@ -196,6 +196,14 @@ async def decide(
             f"request {approval.approval_id} was made by {actor.username}; a "
             "different user must approve it (four-eyes rule)"
         )
+    if approve and row.state not in LIVE_STATES:
+        # NOTE: a run that matches the item closes its break but leaves the request
+        # pending, so an approver has to reject it.
+        raise StateConflict(
+            f"request {approval.approval_id} cannot be approved: the break of "
+            f"transaction {row.transaction_id!r} is {row.state} since the request "
+            "was made; reject the request instead"
+        )
     approval.state = (
         ApprovalState.APPROVED if approve else ApprovalState.REJECTED
     ).value

@@ -16,6 +16,7 @@ from recon_common.events import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.actions.auth import Actor
+from recon_matcher.actions.breaks import pending_approval
 from recon_matcher.actions.common import (
     StateConflict,
     finish_action,
@@ -122,6 +123,15 @@ async def manual_match(
             raise StateConflict(
                 f"transaction {record.transaction_id!r} is {status}, not open; "
                 "unmatch its group or reject the proposal first"
+            )
+        # A match would close the break under a request that a second user may
+        # still approve, and the approval would then fail on the closed break.
+        pending = await pending_approval(session, record.transaction_id)
+        if pending is not None:
+            raise StateConflict(
+                f"transaction {record.transaction_id!r} has pending request "
+                f"{pending.approval_id} ({pending.action}); reject it before "
+                "matching the item"
             )
     side_a, side_b, currencies, days_apart = _totals(definition, records)
     difference = side_a - side_b
