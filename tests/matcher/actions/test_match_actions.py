@@ -132,6 +132,20 @@ async def test_unmatch_returns_items_to_breaks(
     assert "s1" not in await group_items(app)
 
 
+async def test_summary_counts_proposed_items_as_matched(app: FastAPI) -> None:
+    await proposed_group(app)
+    await feed(app, "file-2", [item("s2", "70.00")])
+
+    messages = [
+        body for body in await outbox(app) if body["type"] == "matches-produced"
+    ]
+    summary = messages[-1]["data"]["summaries"][0]
+
+    assert summary["transactions"] == 3
+    assert summary["matched"] == 2
+    assert summary["open_breaks"] == 1
+
+
 async def test_confirm_proposed_group(
     app: FastAPI, client: httpx.AsyncClient, service_token: str
 ) -> None:

@@ -4,7 +4,6 @@ from collections.abc import Sequence
 
 from recon_common.audit import record_audit
 from recon_common.errors import Conflict, NotFound
-from recon_common.events import ReconciliationSummary
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +18,6 @@ from recon_matcher.models import (
 )
 from recon_matcher.reconciliation import repository
 from recon_matcher.reconciliation.groups import LIVE_GROUP_STATUSES
-from recon_matcher.reconciliation.states import MATCHED, OPEN
 from recon_matcher.settings import MatcherSettings
 
 
@@ -108,22 +106,6 @@ async def lock_transactions(
     return list(rows)
 
 
-async def summary_of(
-    session: AsyncSession, definition: Definition
-) -> ReconciliationSummary:
-    """Return the current counts of a reconciliation."""
-    counts = await repository.reconciliation_counts(
-        session, reconciliation_id=definition.id
-    )
-    return ReconciliationSummary(
-        reconciliation_id=definition.id,
-        name=definition.name,
-        transactions=sum(counts.values()),
-        matched=counts.get(MATCHED, 0),
-        open_breaks=counts.get(OPEN, 0),
-    )
-
-
 async def finish_action(
     session: AsyncSession,
     *,
@@ -138,7 +120,9 @@ async def finish_action(
 ) -> None:
     """Queue the action's audit event and its `matches-produced` messages."""
     await session.flush()
-    changes.summaries.append(await summary_of(session, definition))
+    changes.summaries.append(
+        await repository.reconciliation_summary(session, definition=definition)
+    )
     record_audit(
         session,
         OutboxMessage,

@@ -3,11 +3,13 @@
 from collections.abc import Iterable, Sequence
 from typing import Final, Protocol, cast
 
+from recon_common.events import ReconciliationSummary
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.breaks.records import LIVE_STATES
 from recon_matcher.breaks.storage import BreakItem
+from recon_matcher.definitions.models import Definition
 from recon_matcher.models import (
     BreakRecord,
     FileRecord,
@@ -116,6 +118,24 @@ async def reconciliation_counts(
 ) -> dict[str, int]:
     """Return the number of transactions of a reconciliation per state."""
     return await states.status_counts(session, reconciliation_id=reconciliation_id)
+
+
+async def reconciliation_summary(
+    session: AsyncSession, *, definition: Definition
+) -> ReconciliationSummary:
+    """Return the current counts of a reconciliation for `matches-produced`.
+
+    `matched` counts every item of a live group, proposed groups included, as the
+    reporting pages describe it.
+    """
+    counts = await reconciliation_counts(session, reconciliation_id=definition.id)
+    return ReconciliationSummary(
+        reconciliation_id=definition.id,
+        name=definition.name,
+        transactions=sum(counts.values()),
+        matched=counts.get(states.MATCHED, 0) + counts.get(states.PROPOSED, 0),
+        open_breaks=counts.get(states.OPEN, 0),
+    )
 
 
 async def list_groups(

@@ -20,7 +20,6 @@ from recon_common.events import (
     FileRef,
     FileStatus,
     MatchGroup,
-    ReconciliationSummary,
     RecordKind,
     Transaction,
     TransactionsParsed,
@@ -44,7 +43,6 @@ from recon_matcher.models import FileRecord, TransactionRecord
 from recon_matcher.reconciliation import repository
 from recon_matcher.reconciliation.bulk import insert_rows, table_of
 from recon_matcher.reconciliation.groups import store_groups, tombstoned_ids
-from recon_matcher.reconciliation.states import MATCHED, OPEN
 from recon_matcher.settings import MatcherSettings
 
 log = structlog.get_logger(__name__)
@@ -120,17 +118,8 @@ async def apply_chunk(
             settings=settings,
             now=now,
         )
-        counts = await repository.reconciliation_counts(
-            session, reconciliation_id=definition.id
-        )
         outcome.summaries.append(
-            ReconciliationSummary(
-                reconciliation_id=definition.id,
-                name=definition.name,
-                transactions=sum(counts.values()),
-                matched=counts.get(MATCHED, 0),
-                open_breaks=counts.get(OPEN, 0),
-            )
+            await repository.reconciliation_summary(session, definition=definition)
         )
 
     file_ref = _file_ref(file_record)
