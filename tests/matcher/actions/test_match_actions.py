@@ -12,6 +12,7 @@ from matcher_action_factories import (
     outbox,
 )
 from recon_common.db import session_scope
+from recon_common.events import Direction, Transaction
 from recon_matcher.models import MatchGroupItem, TransactionRecord
 from recon_matcher.reconciliation import states
 from sqlalchemy import select
@@ -81,8 +82,49 @@ async def test_manual_match_outside_tolerance_rejected(
 
     assert rejected.status_code == 422
     assert rejected.json()["error"] == "OutsideTolerance"
+    assert rejected.json()["detail"].startswith(
+        "the amounts differ by 150.00 EUR (side A 100.00, side B 250.00), more "
+        "than the 1.00 EUR"
+    )
     assert forced.status_code == 201
     assert forced.json()["forced"] is True
+
+
+def debit(transaction_id: str, amount: str) -> Transaction:
+    return item(transaction_id, amount).model_copy(
+        update={"direction": Direction.DEBIT}
+    )
+
+
+async def test_forced_match_of_one_side_rejected(
+    app: FastAPI, client: httpx.AsyncClient, service_token: str
+) -> None:
+    await feed(app, "file-1", [item("s1", "100.00"), debit("s2", "40.00")])
+    await feed(app, "file-2", [item("s3", "100.00"), debit("s4", "100.00")])
+
+    forced = await client.post(
+        MANUAL,
+        json={
+            "transaction_ids": ["s1", "s2"],
+            "reason": "same customer",
+            "force": True,
+        },
+        headers=headers(service_token),
+    )
+    netted = await client.post(
+        MANUAL,
+        json={"transaction_ids": ["s3", "s4"], "reason": "booking and reversal"},
+        headers=headers(service_token),
+    )
+
+    assert forced.status_code == 422
+    assert forced.json()["detail"] == (
+        "all items are on side A and do not net to zero within the tolerance "
+        "(they differ by 60.00); select items of both sides to force a match"
+    )
+    assert netted.status_code == 201
+    assert (await statuses(app))["s1"] == "open"
+    assert (await statuses(app))["s3"] == "matched"
 
 
 async def test_manual_match_of_matched_item_conflicts(

@@ -294,6 +294,8 @@ async def worked_day(live_matcher: FastAPI, operator_app: FastAPI) -> WorkedDay:
             item("s3", "40.00"),
             ledger("l3", "40.50"),
             item("s4", "7.00"),
+            # 7.00 less than s1, outside every tolerance, with no request on it.
+            ledger("l4", "3.00"),
         ],
     )
     async with make_client(operator_app) as http:

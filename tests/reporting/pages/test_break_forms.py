@@ -62,7 +62,7 @@ async def test_manual_match_outside_tolerance_shows_matcher_error(
         next_page = await post_form(
             http,
             "/breaks/manual-match",
-            {"transaction_id": ["s1", "s4"], "reason": "guess", "next": "/breaks"},
+            {"transaction_id": ["s1", "l4"], "reason": "guess", "next": "/breaks"},
             token=token,
         )
         await relay(live_matcher, operator_app, expected=0)
@@ -73,7 +73,7 @@ async def test_manual_match_outside_tolerance_shows_matcher_error(
     assert "more than the 1.00 EUR" in message
     assert 'role="alert"' in next_page.text
     assert 'aria-label="Select s1"' in after.text
-    assert 'aria-label="Select s4"' in after.text
+    assert 'aria-label="Select l4"' in after.text
 
 
 async def test_manual_match_forced_outside_tolerance(
@@ -86,7 +86,7 @@ async def test_manual_match_forced_outside_tolerance(
             http,
             "/breaks/manual-match",
             {
-                "transaction_id": ["s1", "s4"],
+                "transaction_id": ["s1", "l4"],
                 "reason": "one customer payment split by the bank",
                 "force": "true",
                 "next": "/breaks",
@@ -98,7 +98,7 @@ async def test_manual_match_forced_outside_tolerance(
 
     assert "forced outside the tolerance" in flash_of(next_page)
     assert 'aria-label="Select s1"' not in after.text
-    assert 'aria-label="Select s4"' not in after.text
+    assert 'aria-label="Select l4"' not in after.text
 
 
 async def test_manual_match_one_item_rejected(
@@ -256,7 +256,7 @@ async def test_manual_match_error_names_force_checkbox(
         next_page = await post_form(
             http,
             "/breaks/manual-match",
-            {"transaction_id": ["s1", "s4"], "reason": "guess", "next": "/breaks"},
+            {"transaction_id": ["s1", "l4"], "reason": "guess", "next": "/breaks"},
             token=token,
         )
         await relay(live_matcher, operator_app, expected=0)

@@ -150,15 +150,26 @@ async def manual_match(
             )
         if allowed is not None and abs(difference) > allowed:
             raise OutsideTolerance(
-                f"the amounts differ by {difference} {currency}, more than the "
-                f"{allowed} {currency} that reconciliation {definition.id!r} accepts; "
-                "correct the selection, or set force with a reason"
+                f"the amounts differ by {abs(difference)} {currency} (side A "
+                f"{side_a}, side B {side_b}), more than the {allowed} {currency} "
+                f"that reconciliation {definition.id!r} accepts; correct the "
+                "selection, or set force with a reason"
             )
 
     now = datetime.now(UTC)
     forced = request.force and (
         currency is None or (allowed is not None and abs(difference) > allowed)
     )
+    sides = {record.side for record in records}
+    if forced and len(sides) == 1:
+        # Items of one side may net each other out, such as a booking and its
+        # reversal, but only within the tolerance: force may not close them.
+        side = (next(iter(sides)) or "?").upper()
+        raise InvalidSelection(
+            f"all items are on side {side} and do not net to "
+            f"zero within the tolerance (they differ by {abs(difference)}); select "
+            "items of both sides to force a match"
+        )
     explanation = f"manual match by {actor.username}: {request.reason}"
     if forced:
         explanation += " (forced outside tolerance)"
