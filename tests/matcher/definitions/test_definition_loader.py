@@ -14,6 +14,7 @@ from recon_matcher.definitions import (
     load_definitions,
     parse_definitions,
 )
+from recon_matcher.definitions.loader import parse_definition
 
 VALID = """
 definitions:
@@ -171,6 +172,45 @@ def test_loader_group_size_above_maximum() -> None:
     message = _error(_single(body))
 
     assert "passes[0].max_group_size: must be at most 6, found 7" in message
+
+
+def test_loader_misspelt_key_suggests_spelling() -> None:
+    message = _error(
+        _single("passes: [{name: t, kind: tolerance, amount_tolerence: 2}]")
+    )
+
+    assert "passes[0].amount_tolerence: Extra inputs are not permitted" in message
+    assert "correct its spelling (`amount_tolerance`?)" in message
+
+
+def test_loader_percent_tolerance_names_percent_key() -> None:
+    message = _error(
+        _single("passes: [{name: t, kind: tolerance, amount_tolerance: 5%}]")
+    )
+
+    assert "passes[0].amount_tolerance" in message
+    assert "set a percentage as amount_tolerance_percent" in message
+
+
+def test_loader_pattern_without_group() -> None:
+    body = "passes: [{name: e, kind: exact, reference: {side_a: {pattern: 'INV.*'}}}]"
+
+    message = _error(_single(body))
+
+    assert "pattern `INV.*` has no capturing group" in message
+    assert "put brackets around the part to extract" in message
+
+
+def test_parse_definition_rejects_definitions_list() -> None:
+    text = "definitions:\n  - id: d1\n"
+
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(text, source="<request>")
+
+    assert str(caught.value) == (
+        "<request>: found a `definitions` list, but a request carries one "
+        "definition; send each entry of the list on its own, with its id in the path"
+    )
 
 
 def test_loader_pattern_group_count() -> None:

@@ -5,6 +5,7 @@ with a decimal point are read as `Decimal` from their text, so `5.10` stays 5.10
 definitions API takes one definition as YAML or JSON, read the same way.
 """
 
+import difflib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from recon_matcher.definitions import models
 from recon_matcher.definitions.models import Definition
 
 # The maximum number of problems that one error lists. Its message counts them all.
@@ -69,6 +71,22 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 _DEFINITIONS = TypeAdapter(list[Definition])
+
+
+def _model_keys() -> list[str]:
+    keys: set[str] = set()
+    for value in vars(models).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, BaseModel)
+            and value.__module__ == models.__name__
+        ):
+            keys.update(value.model_fields)
+    return sorted(keys)
+
+
+# Every key of a definition at any depth, for spelling suggestions.
+_KNOWN_KEYS: Final = _model_keys()
 
 _FIX_BY_ERROR_TYPE = {
     "missing": "add this key",
@@ -162,9 +180,27 @@ def _problems(error: ValidationError, *, items: list[Any]) -> list[DefinitionPro
 def _problem(detail: ErrorDetails, *, items: list[Any]) -> DefinitionProblem:
     location = list(detail["loc"])
     message = _message(detail)
-    fix = _FIX_BY_ERROR_TYPE.get(detail["type"])
+    fix = _fix(detail, location)
     suffix = f"; {fix}" if fix and fix not in message else ""
     return DefinitionProblem(path=_key_path(location, items), message=message + suffix)
+
+
+def _fix(detail: ErrorDetails, location: list[int | str]) -> str | None:
+    fix = _FIX_BY_ERROR_TYPE.get(detail["type"])
+    found = detail.get("input")
+    if detail["type"] == "extra_forbidden" and isinstance(location[-1], str):
+        close = difflib.get_close_matches(location[-1], _KNOWN_KEYS, n=1)
+        if close:
+            return f"remove this key or correct its spelling (`{close[0]}`?)"
+    if (
+        detail["type"] == "decimal_parsing"
+        and isinstance(found, str)
+        and found.strip().endswith("%")
+    ):
+        return (
+            "write a number such as 5.00; set a percentage as amount_tolerance_percent"
+        )
+    return fix
 
 
 def _message(detail: ErrorDetails) -> str:
@@ -232,6 +268,12 @@ def parse_definition(
         raise DefinitionError(
             f"{source}: expected one definition as a mapping of keys to values, "
             f"found {type(document).__name__}"
+        )
+    if "definitions" in document and "id" not in document:
+        raise DefinitionError(
+            f"{source}: found a `definitions` list, but a request carries one "
+            "definition; send each entry of the list on its own, with its id in "
+            "the path"
         )
     try:
         return Definition.model_validate(document)

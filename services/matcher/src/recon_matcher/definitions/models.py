@@ -111,7 +111,12 @@ def validate_extract_pattern(pattern: str) -> str:
             "syntax, which has no look-around and no back-references"
         ) from None
     count = len(groups.struct.fields)
-    if count != 1:
+    if count == 0:
+        raise ValueError(
+            f"pattern `{pattern}` has no capturing group but needs exactly one; put "
+            "brackets around the part to extract, as in INV-(\\d+)"
+        )
+    if count > 1:
         raise ValueError(
             f"pattern `{pattern}` has {count} capturing groups but needs exactly one; "
             "turn the others into non-capturing groups with (?:...)"
