@@ -1,10 +1,15 @@
 """Tests for the Alembic migrations of the reporting service."""
 
+import uuid
 from pathlib import Path
 
 from alembic import command
-from recon_common.migrations import alembic_config
-from sqlalchemy import create_engine, inspect
+from recon_common.migrations import alembic_config, upgrade_async
+from recon_reporting.models import PROPOSED_CONDITION
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from recon_platform.infra.postgres import create_database, drop_database
 
 
 def table_names(path: Path) -> set[str]:
@@ -26,3 +31,29 @@ def test_migrations_upgrade_and_downgrade_empty_database(tmp_path: Path) -> None
 
     assert {"report_transactions", "report_breaks", "outbox_messages"} <= upgraded
     assert downgraded <= {"alembic_version"}
+
+
+async def test_proposed_groups_read_through_partial_index(
+    postgres_admin_url: str,
+) -> None:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    url = await create_database(postgres_admin_url, name)
+    try:
+        await upgrade_async("recon_reporting", url)
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SET enable_seqscan = off"))
+                plan = await connection.scalars(
+                    text(
+                        "EXPLAIN SELECT count(*) FROM report_match_groups "  # noqa: S608
+                        f"WHERE {PROPOSED_CONDITION}"
+                    )
+                )
+                lines = list(plan)
+        finally:
+            await engine.dispose()
+    finally:
+        await drop_database(postgres_admin_url, name)
+
+    assert any("ix_report_match_groups_proposed" in line for line in lines), lines

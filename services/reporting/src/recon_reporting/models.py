@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from recon_common.db import NAMING_CONVENTION, MoneyType, UtcDateTime
 from recon_common.db.plumbing import OutboxMessageMixin, ProcessedEventMixin
-from sqlalchemy import Boolean, Date, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, Date, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -99,6 +99,11 @@ class ReportTransaction(Base):
     break_outcome: Mapped[str | None] = mapped_column(String(20))
 
 
+# Proposed groups, as literal SQL, so that a query with the same text can use the
+# partial index below.
+PROPOSED_CONDITION = "status = 'proposed'"
+
+
 class ReportMatchGroup(Base):
     """Transactions that the matcher paired, and why."""
 
@@ -118,6 +123,18 @@ class ReportMatchGroup(Base):
     # The matcher's definition version that formed the group; NULL when the
     # message did not say (older matcher versions).
     definition_version: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        # The review queue and the dashboard count read only proposed groups.
+        # Partial where the database supports it; Oracle indexes every row.
+        Index(
+            "ix_report_match_groups_proposed",
+            "reconciliation_id",
+            "matched_at",
+            postgresql_where=text(PROPOSED_CONDITION),
+            sqlite_where=text(PROPOSED_CONDITION),
+        ),
+    )
 
 
 class ReportMatchItem(Base):

@@ -2,10 +2,14 @@
 
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_reporting.models import ReportMatchGroup, ReportMatchItem
+from recon_reporting.models import (
+    PROPOSED_CONDITION,
+    ReportMatchGroup,
+    ReportMatchItem,
+)
 from recon_reporting.readmodel.repository import batches
 
 
@@ -30,6 +34,32 @@ async def list_groups(
         .offset(offset)
     )
     return rows.all(), total or 0
+
+
+async def list_proposed_groups(
+    session: AsyncSession, *, reconciliation_id: str | None, limit: int, offset: int
+) -> tuple[Sequence[ReportMatchGroup], int]:
+    """Return one page of proposed match groups, oldest first, and their total."""
+    query = select(ReportMatchGroup).where(text(PROPOSED_CONDITION))
+    if reconciliation_id is not None:
+        query = query.where(ReportMatchGroup.reconciliation_id == reconciliation_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(ReportMatchGroup.matched_at, ReportMatchGroup.group_id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return rows.all(), total or 0
+
+
+async def count_proposed(session: AsyncSession) -> dict[str, int]:
+    """Count proposed match groups by reconciliation id."""
+    rows = await session.execute(
+        select(ReportMatchGroup.reconciliation_id, func.count())
+        .where(text(PROPOSED_CONDITION))
+        .group_by(ReportMatchGroup.reconciliation_id)
+    )
+    return {reconciliation_id: count for reconciliation_id, count in rows}
 
 
 async def get_group(session: AsyncSession, *, group_id: str) -> ReportMatchGroup | None:

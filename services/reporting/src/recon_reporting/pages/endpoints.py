@@ -2,9 +2,10 @@
 
 The pages read the same repositories and services as the REST API, so a page and
 its API route always show the same numbers. Filter forms submit empty fields as
-empty strings, which the pages treat as "no filter". The forms through which
-operators act, and the match group and approvals pages, are in the modules whose
-routers this router includes.
+empty strings, which the pages treat as "no filter". The review queue lists the
+proposed match groups, which wait for an operator to confirm or reject them. The
+forms through which operators act, and the match group and approvals pages, are in
+the modules whose routers this router includes.
 """
 
 from datetime import date
@@ -24,6 +25,7 @@ from recon_reporting.dependencies import SessionDep
 from recon_reporting.files import repository as files_repository
 from recon_reporting.matches import repository as matches_repository
 from recon_reporting.matches import service as matches_service
+from recon_reporting.matches.schemas import MatchGroupDetail
 from recon_reporting.models import TransactionStatus
 from recon_reporting.pages import (
     approval_pages,
@@ -111,10 +113,17 @@ async def dashboard(request: Request, session: SessionDep, user: PageUser) -> An
     """Show the summary totals and one row per reconciliation."""
     summary = await reconciliations_service.build_summary(session)
     reconciliations = await reconciliations_service.list_reconciliations_out(session)
+    proposed = await matches_repository.count_proposed(session)
     return _render(
         request,
         "dashboard.html",
-        {"user": user, "summary": summary, "reconciliations": reconciliations},
+        {
+            "user": user,
+            "summary": summary,
+            "reconciliations": reconciliations,
+            "proposed": proposed,
+            "proposed_total": sum(proposed.values()),
+        },
     )
 
 
@@ -221,6 +230,40 @@ async def breaks(request: Request, session: SessionDep, masker: PageMasker) -> A
             "age_bands": list(AgeBand),
             "reconciliations": reconciliations,
             "pages": _pages(request, total=page.total, offset=query.offset),
+        },
+    )
+
+
+def _single_currency(group: MatchGroupDetail) -> str | None:
+    """Return the currency of the group's transactions, if they share exactly one.
+
+    The read model stores no currency on a group. A group gets none when none of
+    its transactions has arrived, or when those that have are in several currencies.
+    """
+    currencies = {item.currency for item in group.items}
+    return currencies.pop() if len(currencies) == 1 else None
+
+
+@router.get("/review")
+async def review(request: Request, session: SessionDep, masker: PageMasker) -> Any:
+    """Show proposed match groups that wait for review, oldest first."""
+    reconciliation_id = _text(request, "reconciliation_id")
+    offset = _offset(request)
+    rows, total = await matches_repository.list_proposed_groups(
+        session, reconciliation_id=reconciliation_id, limit=PAGE_SIZE, offset=offset
+    )
+    groups = await matches_service.groups_with_items(session, rows=rows, masker=masker)
+    reconciliations = await reconciliations_repository.list_reconciliations(session)
+    audit_revealed(request, session, masker=masker, resource_type="match_group")
+    return _render(
+        request,
+        "review.html",
+        {
+            "user": masker.user,
+            "groups": [(group, _single_currency(group)) for group in groups],
+            "reconciliation_id": reconciliation_id,
+            "reconciliations": reconciliations,
+            "pages": _pages(request, total=total, offset=offset),
         },
     )
 
