@@ -10,6 +10,7 @@ the stack writes that key's public half to `<data>/ingest/known_hosts`, so OpenS
 `sftp` can check the host key without asking the user to accept it.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -99,6 +100,8 @@ class LocalStack:
         self.extra_env = extra_env or {}
         # Children started by this object, kept so they are reaped when they stop.
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
+        # Where each service's log stood when this object started the service.
+        self._log_starts: dict[str, int] = {}
         self.logs_dir = self.data_dir / "logs"
         self.run_dir = self.data_dir / "run"
         self.kafka_dir = self.data_dir / "kafka"
@@ -283,6 +286,7 @@ class LocalStack:
         executable = Path(sys.executable).parent / f"recon-{service}"
         log_path = self.logs_dir / f"{service}.log"
         with log_path.open("ab") as log_file:
+            self._log_starts[service] = log_file.tell()
             process = subprocess.Popen(  # noqa: S603 - our own console script
                 [str(executable), "serve"],
                 cwd=self.service_dir(service),
@@ -348,9 +352,13 @@ class LocalStack:
     def _readiness(self, service: str) -> str | None:
         """Return None when the service is ready, else why it is not ready yet."""
         if self.running_pid(service) is None:
+            log_path = self.logs_dir / (service + ".log")
+            error = last_exception(log_path, start=self._log_starts.get(service, 0))
+            cause = f":\n{error}\n" if error else "; "
             raise StackError(
-                f"{service} exited during start-up; see "
-                f"{self.logs_dir / (service + '.log')}"
+                f"{service} exited during start-up{cause}see {log_path}. The other "
+                "services keep running: fix the cause, then run `recon down` and "
+                "start again"
             )
         try:
             response = httpx.get(f"{self.url(service)}/readyz", timeout=2.0)
@@ -409,3 +417,53 @@ class Progress:
     def __call__(self, message: str) -> None:
         elapsed = time.monotonic() - self._started
         print(f"[{elapsed:6.1f}s] {message}", flush=True)
+
+
+def last_exception(
+    log_path: Path, *, start: int = 0, max_bytes: int = 256 * 1024
+) -> str | None:
+    """Return the exception that ends the last traceback in a service's log, if any.
+
+    Only the part of the log from byte `start` on is read, and of that the last
+    `max_bytes`. The services log one JSON object per line, and an exception that
+    stops start-up arrives as one `event` holding the whole traceback. One raised
+    before logging is set up is plain text on standard error, which goes to the
+    same file. This returns the final exception line and the message lines after
+    it, without the stack frames.
+    """
+    try:
+        with log_path.open("rb") as log:
+            log.seek(max(start, log_path.stat().st_size - max_bytes))
+            text = log.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in reversed(text.splitlines()):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        event = record.get("event") if isinstance(record, dict) else None
+        if isinstance(event, str) and event.startswith(_TRACEBACK_START):
+            return _exception_part(event)
+    found = text.rfind(_TRACEBACK_START)
+    return _exception_part(text[found:]) if found >= 0 else None
+
+
+_TRACEBACK_START = "Traceback (most recent call last):"
+
+
+def _exception_part(traceback: str) -> str:
+    # Frames are a `  File "..."` line and indented source lines after it. The
+    # exception starts at the first unindented line after the last frame.
+    lines = traceback.splitlines()
+    start = 0
+    for index, line in enumerate(lines):
+        if line.startswith('  File "'):
+            start = index + 1
+    while start < len(lines) and lines[start].startswith("    "):
+        start += 1
+    end = start
+    # A plain-text traceback may be followed by the JSON lines of later logging.
+    while end < len(lines) and not lines[end].startswith("{"):
+        end += 1
+    return "\n".join(lines[start:end]).strip()

@@ -4,6 +4,7 @@ Each service is a `python -m http.server` process serving a folder. It returns
 200 for `/readyz` once a file named `readyz` exists there, and 404 before.
 """
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from recon_platform import stack as stack_module
-from recon_platform.stack import LocalStack, Ports, StackError
+from recon_platform.stack import LocalStack, Ports, StackError, last_exception
 
 SERVICES = ("keyvault", "audit")
 
@@ -109,3 +110,67 @@ def test_wait_exited_service_raises(stack: LocalStack) -> None:
 
     with pytest.raises(StackError, match="audit exited during start-up"):
         stack.wait_until_ready(SERVICES, progress=None, timeout_s=30.0)
+
+
+def _traceback(message: str) -> str:
+    return (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/app/main.py", line 3, in <module>\n'
+        "    start()\n"
+        "    ^^^^^^^\n"
+        f"recon_matcher.definitions.loader.DefinitionError: {message}"
+    )
+
+
+def _json_line(event: str, level: str = "error") -> str:
+    return json.dumps({"event": event, "service": "matcher", "level": level}) + "\n"
+
+
+def test_last_exception_reads_from_start(tmp_path: Path) -> None:
+    log = tmp_path / "matcher.log"
+    earlier = _json_line(_traceback("an earlier failure"))
+    log.write_text(earlier + _json_line("Started server process", "info"))
+    start = log.stat().st_size
+    with log.open("a") as file:
+        file.write(_json_line(_traceback("defs.yaml: 1 invalid value(s)\n  id: bad")))
+        file.write(_json_line("Application startup failed. Exiting."))
+
+    found = last_exception(log, start=start)
+
+    assert found == (
+        "recon_matcher.definitions.loader.DefinitionError: defs.yaml: 1 invalid "
+        "value(s)\n  id: bad"
+    )
+
+
+def test_last_exception_of_plain_traceback(tmp_path: Path) -> None:
+    log = tmp_path / "matcher.log"
+    log.write_text(_traceback("no database URL") + "\n" + _json_line("later"))
+
+    assert last_exception(log) == (
+        "recon_matcher.definitions.loader.DefinitionError: no database URL"
+    )
+
+
+def test_last_exception_without_traceback(tmp_path: Path) -> None:
+    log = tmp_path / "matcher.log"
+    log.write_text(_json_line("Started server process", "info"))
+
+    assert last_exception(log) is None
+    assert last_exception(tmp_path / "missing.log") is None
+
+
+def test_wait_exited_service_shows_exception(stack: LocalStack) -> None:
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
+    finished.wait(timeout=30)
+    stack.pid_file("audit").write_text(str(finished.pid))
+    stack.logs_dir.mkdir(parents=True, exist_ok=True)
+    (stack.logs_dir / "audit.log").write_text(_json_line(_traceback("bad file")))
+
+    with pytest.raises(StackError) as caught:
+        stack.wait_until_ready(SERVICES, progress=None, timeout_s=30.0)
+
+    message = str(caught.value)
+    assert message.startswith("audit exited during start-up:\n")
+    assert "DefinitionError: bad file\n" in message
+    assert "run `recon down` and start again" in message
