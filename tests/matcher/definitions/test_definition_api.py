@@ -457,3 +457,43 @@ async def test_api_unchanged_staged_save_names_activation(
 
     assert response.status_code == 409
     assert "/versions/2/activate" in response.json()["detail"]
+
+
+async def test_api_overlapping_definition_warns(
+    client: httpx.AsyncClient, service_token: str
+) -> None:
+    text = definition_yaml().replace(f"id: {DEFINITION_ID}", "id: a-overlap")
+
+    validated = await client.post(
+        "/v1/definitions/validate",
+        content=text,
+        headers={**headers(service_token), **YAML},
+    )
+    saved = await client.put(
+        "/v1/definitions/a-overlap",
+        content=text,
+        headers={**headers(service_token), **YAML},
+    )
+    own = await _save(client, service_token, definition_yaml(name="Renamed"))
+
+    expected = [
+        f"side_a: 1 account(s) are also selected by side_a of definition "
+        f"{DEFINITION_ID!r}; a transaction of both goes to 'a-overlap', whose id "
+        "sorts first",
+        f"side_b: 1 account(s) are also selected by side_b of definition "
+        f"{DEFINITION_ID!r}; a transaction of both goes to 'a-overlap', whose id "
+        "sorts first",
+    ]
+    assert validated.status_code == 200
+    assert validated.json()["warnings"] == expected
+    assert saved.status_code == 201
+    assert saved.json()["warnings"] == expected
+    assert own.status_code == 201
+    assert own.json()["warnings"] == [
+        "side_a: 1 account(s) are also selected by side_a of definition "
+        "'a-overlap'; a transaction of both goes to 'a-overlap', whose id sorts "
+        "first",
+        "side_b: 1 account(s) are also selected by side_b of definition "
+        "'a-overlap'; a transaction of both goes to 'a-overlap', whose id sorts "
+        "first",
+    ]

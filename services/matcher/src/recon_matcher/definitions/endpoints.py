@@ -20,15 +20,18 @@ from recon_matcher.actions.auth import (
     MissingActingUser,
 )
 from recon_matcher.definitions import store
+from recon_matcher.definitions.active import ActiveDefinitions
 from recon_matcher.definitions.auth import EditorDep, ReaderDep
 from recon_matcher.definitions.loader import DefinitionError, parse_definition
 from recon_matcher.definitions.models import Definition
+from recon_matcher.definitions.overlaps import overlap_warnings
 from recon_matcher.definitions.records import DefinitionRecord, DefinitionVersionRecord
 from recon_matcher.definitions.schemas import (
     ActivateRequest,
     ActivationOut,
     DefinitionSummaryOut,
     DiffOut,
+    SavedVersionOut,
     ValidationOut,
     VersionOut,
     VersionSummaryOut,
@@ -167,7 +170,9 @@ def _summary_out(
     responses=error_responses(InvalidDefinition, BodyTooLarge, UnsupportedMediaType),
     openapi_extra=_BODY_DOCUMENTATION,
 )
-async def validate_definition(request: Request, actor: ReaderDep) -> ValidationOut:
+async def validate_definition(
+    request: Request, session: SessionDep, actor: ReaderDep
+) -> ValidationOut:
     """Check a definition without saving it, returning 422 for invalid values."""
     text, source_format = await _read_body(request)
     definition = _parse(text, source_format=source_format)
@@ -176,7 +181,18 @@ async def validate_definition(request: Request, actor: ReaderDep) -> ValidationO
         valid=True,
         definition_id=definition.id,
         definition=json.loads(store.canonical_body(definition)),
+        warnings=await _overlaps(request, session, definition),
     )
+
+
+async def _overlaps(
+    request: Request, session: AsyncSession, definition: Definition
+) -> list[str]:
+    # The app's cache when its lifespan made one, as it does in every service.
+    active: ActiveDefinitions = (
+        getattr(request.app.state, "active_definitions", None) or ActiveDefinitions()
+    )
+    return overlap_warnings(definition, await active.definitions(session))
 
 
 @router.get(
@@ -216,7 +232,7 @@ async def save_definition(
     actor: EditorDep,
     note: Annotated[str | None, Query(max_length=2000)] = None,
     activate: bool = True,
-) -> VersionOut:
+) -> SavedVersionOut:
     """Save a definition as its next version, active unless `activate` is false."""
     text, source_format = await _read_body(request)
     definition = _parse(text, source_format=source_format)
@@ -237,7 +253,10 @@ async def save_definition(
         settings=_settings(request),
     )
     head = await store.get_head(session, definition_id=definition_id)
-    return _version_out(record, active_version=head.active_version)
+    saved = _version_out(record, active_version=head.active_version)
+    return SavedVersionOut(
+        **saved.model_dump(), warnings=await _overlaps(request, session, definition)
+    )
 
 
 @router.get(

@@ -46,6 +46,12 @@ class VersionOut(VersionSummaryOut):
     source_format: str
 
 
+class SavedVersionOut(VersionOut):
+    """A version just saved, with warnings about other definitions it overlaps."""
+
+    warnings: list[str] = Field(default_factory=list)
+
+
 class ActivationOut(BaseModel):
     """One switch of the active version."""
 
@@ -72,6 +78,8 @@ class ValidationOut(BaseModel):
     valid: bool
     definition_id: str
     definition: dict[str, Any]
+    # Other active definitions that select the same transactions (see `overlaps`).
+    warnings: list[str] = Field(default_factory=list)
 
 
 class DiffOut(BaseModel):
