@@ -7,8 +7,11 @@ from typing import Any, get_args
 import httpx
 import yaml
 from fastapi import FastAPI
+from recon_common.db import session_scope
+from recon_common.runtime import ServiceRuntime
 from recon_matcher.definitions.loader import dump_definition
 from recon_matcher.definitions.models import PassConfig
+from recon_matcher.definitions.seeding import seed_definitions
 
 from tests.reporting.conftest import make_client
 from tests.reporting.pages.conftest import (
@@ -244,3 +247,31 @@ async def test_unchanged_inactive_text_names_version(seeded: FastAPI) -> None:
         "activate version 2 on the definition page."
     )
     assert "/v1/definitions" not in again.text
+
+
+async def test_save_overlapping_definition_warns(
+    live_matcher: FastAPI, seeded: FastAPI
+) -> None:
+    runtime: ServiceRuntime = live_matcher.state.runtime
+    async with session_scope(runtime.sessions) as session:
+        await seed_definitions(
+            session,
+            definitions=[definition().model_copy(update={"id": "a-nostro-eur"})],
+            path="definitions.yaml",
+            settings=live_matcher.state.settings,
+        )
+    async with signed_in(seeded, APPROVER) as http:
+        token = csrf_of(await http.get(EDIT_PAGE))
+
+        saved = await save(http, token, definition_text(tolerance="2.00"))
+        version_page = await http.get(saved.headers["location"])
+
+    message = flash_of(version_page)
+    assert saved.status_code == 303
+    assert message.startswith(
+        "Saved version 2 of nostro-eur. It is not active. Check the accounts: "
+    )
+    assert (
+        "side_a: 1 account(s) are also selected by side_a of definition "
+        "&#39;a-nostro-eur&#39;; a transaction of both goes to &#39;a-nostro-eur&#39;"
+    ) in message

@@ -7,7 +7,7 @@ matcher that adds fields does not break the pages.
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class DefinitionHead(BaseModel):
@@ -44,6 +44,8 @@ class DefinitionVersion(VersionSummary):
     definition: dict[str, Any]
     source: str
     source_format: str
+    # Only in the answer to a save: other definitions that select the same accounts.
+    warnings: list[str] = Field(default_factory=list)
 
 
 class Activation(BaseModel):

@@ -384,11 +384,17 @@ async def save_definition(
         unavailable = SaveFailure(heading="Save failed", sentence=exc.message)
         return again(unavailable, status=502)
     state = "It is now the active version." if saved.active else "It is not active."
+    message = f"Saved version {saved.version} of {definition_id}. {state}"
+    if saved.warnings:
+        # The counts only, never account numbers, so no redaction is needed.
+        message += " Check the accounts: " + " ".join(
+            f"{warning}." for warning in saved.warnings
+        )
     return redirect_with(
         request,
         f"{_page_path(definition_id)}/versions/{saved.version}",
         kind=FlashKind.SUCCESS,
-        message=f"Saved version {saved.version} of {definition_id}. {state}",
+        message=message,
     )
 
 
