@@ -16,10 +16,11 @@ from recon_matcher.definitions.models import Definition, Side, SideFilter
 def overlap_warnings(definition: Definition, others: Iterable[Definition]) -> list[str]:
     """Return one warning per side of another definition that shares accounts.
 
-    Two sides overlap when their record kinds are equal, their currency and source
-    format filters leave a value in common (an empty filter takes every value),
-    and an account listed on one is listed on the other or matches its
-    `account_pattern`. Two patterns are not compared with each other. The warnings
+    Two sides overlap when three things hold. Their record kinds are equal. Their
+    currency and source format filters leave a value in common, where an empty
+    filter takes every value. And an account listed on one is listed on the other
+    or matches its `account_pattern`. Two patterns are not compared with each
+    other. The warnings
     count the accounts instead of naming them, because account numbers are
     redacted wherever people read the API's answers.
     """
