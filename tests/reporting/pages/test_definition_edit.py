@@ -269,7 +269,7 @@ async def test_save_overlapping_definition_warns(
     message = flash_of(version_page)
     assert saved.status_code == 303
     assert message.startswith(
-        "Saved version 2 of nostro-eur. It is not active. Check the accounts: "
+        "Saved version 2 of nostro-eur. It is not active. Check these warnings: "
     )
     assert (
         "side_a: 1 account(s) are also selected by side_a of definition "

@@ -21,6 +21,7 @@ from recon_matcher.actions.auth import (
 )
 from recon_matcher.definitions import store
 from recon_matcher.definitions.active import ActiveDefinitions
+from recon_matcher.definitions.advice import setting_warnings
 from recon_matcher.definitions.auth import EditorDep, ReaderDep
 from recon_matcher.definitions.loader import DefinitionError, parse_definition
 from recon_matcher.definitions.models import Definition
@@ -181,18 +182,19 @@ async def validate_definition(
         valid=True,
         definition_id=definition.id,
         definition=json.loads(store.canonical_body(definition)),
-        warnings=await _overlaps(request, session, definition),
+        warnings=await _warnings(request, session, definition),
     )
 
 
-async def _overlaps(
+async def _warnings(
     request: Request, session: AsyncSession, definition: Definition
 ) -> list[str]:
     # The app's cache when its lifespan made one, as it does in every service.
     active: ActiveDefinitions = (
         getattr(request.app.state, "active_definitions", None) or ActiveDefinitions()
     )
-    return overlap_warnings(definition, await active.definitions(session))
+    others = await active.definitions(session)
+    return setting_warnings(definition) + overlap_warnings(definition, others)
 
 
 @router.get(
@@ -255,7 +257,7 @@ async def save_definition(
     head = await store.get_head(session, definition_id=definition_id)
     saved = _version_out(record, active_version=head.active_version)
     return SavedVersionOut(
-        **saved.model_dump(), warnings=await _overlaps(request, session, definition)
+        **saved.model_dump(), warnings=await _warnings(request, session, definition)
     )
 
 

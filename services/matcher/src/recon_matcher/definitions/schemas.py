@@ -47,7 +47,7 @@ class VersionOut(VersionSummaryOut):
 
 
 class SavedVersionOut(VersionOut):
-    """A version just saved, with warnings about other definitions it overlaps."""
+    """A version just saved, with warnings about settings and overlaps."""
 
     warnings: list[str] = Field(default_factory=list)
 
@@ -78,7 +78,8 @@ class ValidationOut(BaseModel):
     valid: bool
     definition_id: str
     definition: dict[str, Any]
-    # Other active definitions that select the same transactions (see `overlaps`).
+    # Pass settings that cannot take effect (see `advice`) and other active
+    # definitions that select the same accounts (see `overlaps`).
     warnings: list[str] = Field(default_factory=list)
 
 

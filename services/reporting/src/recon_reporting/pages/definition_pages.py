@@ -386,8 +386,9 @@ async def save_definition(
     state = "It is now the active version." if saved.active else "It is not active."
     message = f"Saved version {saved.version} of {definition_id}. {state}"
     if saved.warnings:
-        # The counts only, never account numbers, so no redaction is needed.
-        message += " Check the accounts: " + " ".join(
+        # Pass names and account counts only, never account numbers, so no
+        # redaction is needed.
+        message += " Check these warnings: " + " ".join(
             f"{warning}." for warning in saved.warnings
         )
     return redirect_with(
