@@ -166,7 +166,7 @@ CREATE TABLE transactions ({_TRANSACTION_COLUMNS}, body text NOT NULL);
 {_INDEXES}
 {_items_ddl(foreign_keys=False)}"""
     if layout == "derived_bytewise":
-        # Every varchar(36) and varchar(80) column of these tables holds an id.
+        # Every varchar(36) and varchar(80) column of these tables is an id.
         return (
             layout_ddl("derived")
             .replace("varchar(36)", 'varchar(36) COLLATE "C"')

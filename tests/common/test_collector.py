@@ -22,7 +22,7 @@ def test_collector_runs_again_after_the_block() -> None:
     assert gc.isenabled()
 
 
-def test_collector_runs_again_after_an_error_in_the_block() -> None:
+def test_collector_resumes_after_error() -> None:
     with pytest.raises(RuntimeError), cyclic_collector_paused():
         raise RuntimeError("the stored run failed")
     assert gc.isenabled()

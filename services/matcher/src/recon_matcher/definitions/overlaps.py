@@ -22,7 +22,7 @@ def overlap_warnings(definition: Definition, others: Iterable[Definition]) -> li
     or matches its `account_pattern`. Two patterns are not compared with each
     other. The warnings
     count the accounts instead of naming them, because account numbers are
-    redacted wherever people read the API's answers.
+    redacted wherever people read the API's responses.
     """
     warnings: list[str] = []
     for other in sorted(others, key=lambda item: item.id):

@@ -44,7 +44,8 @@ class DefinitionVersion(VersionSummary):
     definition: dict[str, Any]
     source: str
     source_format: str
-    # Only in the answer to a save: other definitions that select the same accounts.
+    # Only in the response to a save: settings that cannot take effect and other
+    # definitions that select the same accounts.
     warnings: list[str] = Field(default_factory=list)
 
 
