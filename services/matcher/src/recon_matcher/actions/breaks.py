@@ -211,7 +211,6 @@ async def decide(
     approval.decided_at = datetime.now(UTC)
     approval.decision_note = note
     if approve:
-        require_live(row)
         await _end_break(session, row=row, action=CloseAction(approval.action))
     verb = "approved" if approve else "rejected"
     await finish_action(

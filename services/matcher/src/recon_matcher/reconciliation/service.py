@@ -227,14 +227,10 @@ async def store_result(
             changes=changes,
             now=now,
         )
-        unmatched = list(break_ids)
-        for group in formed:
-            if group.group_id in blocked:
-                unmatched.extend(group.transaction_ids)
         await sync_breaks(
             session,
             definition=definition,
-            unmatched=unmatched,
+            unmatched=_with_blocked_items(list(break_ids), formed, blocked=blocked),
             reasons=reasons,
             records=records,
             settings=settings,
@@ -247,10 +243,18 @@ def unmatched_ids(
     result: MatchResult, formed: Sequence[MatchGroup], *, blocked: set[str]
 ) -> list[str]:
     """Return the items without a group: the engine's breaks and blocked groups."""
-    ids = result.unmatched_ids()
-    for group in formed:
-        if group.group_id in blocked:
-            ids.extend(group.transaction_ids)
+    return _with_blocked_items(result.unmatched_ids(), formed, blocked=blocked)
+
+
+def _with_blocked_items(
+    ids: list[str], formed: Sequence[MatchGroup], *, blocked: set[str]
+) -> list[str]:
+    # A run usually meets no tombstone, so the million groups are walked only when
+    # one of them is blocked.
+    if blocked:
+        for group in formed:
+            if group.group_id in blocked:
+                ids.extend(group.transaction_ids)
     return ids
 
 

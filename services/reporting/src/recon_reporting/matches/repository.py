@@ -2,6 +2,7 @@
 
 from collections.abc import Collection, Sequence
 
+from recon_common.events import MatchGroupStatus
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,32 +21,23 @@ async def list_groups(
     status: str | None = None,
     limit: int,
     offset: int,
+    oldest_first: bool = False,
 ) -> tuple[Sequence[ReportMatchGroup], int]:
     """Return one page of match groups, newest first, and the total that match."""
     query = select(ReportMatchGroup)
     if reconciliation_id is not None:
         query = query.where(ReportMatchGroup.reconciliation_id == reconciliation_id)
-    if status is not None:
+    if status == MatchGroupStatus.PROPOSED:
+        # As literal SQL, so that PostgreSQL reads the partial index of proposals.
+        query = query.where(text(PROPOSED_CONDITION))
+    elif status is not None:
         query = query.where(ReportMatchGroup.status == status)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    matched_at = ReportMatchGroup.matched_at
     rows = await session.scalars(
-        query.order_by(ReportMatchGroup.matched_at.desc(), ReportMatchGroup.group_id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return rows.all(), total or 0
-
-
-async def list_proposed_groups(
-    session: AsyncSession, *, reconciliation_id: str | None, limit: int, offset: int
-) -> tuple[Sequence[ReportMatchGroup], int]:
-    """Return one page of proposed match groups, oldest first, and their total."""
-    query = select(ReportMatchGroup).where(text(PROPOSED_CONDITION))
-    if reconciliation_id is not None:
-        query = query.where(ReportMatchGroup.reconciliation_id == reconciliation_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.scalars(
-        query.order_by(ReportMatchGroup.matched_at, ReportMatchGroup.group_id)
+        query.order_by(
+            matched_at if oldest_first else matched_at.desc(), ReportMatchGroup.group_id
+        )
         .limit(limit)
         .offset(offset)
     )

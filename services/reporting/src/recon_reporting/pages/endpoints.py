@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from recon_common.errors import InvalidRequest, NotFound
-from recon_common.events import FileStatus, RecordKind
+from recon_common.events import FileStatus, MatchGroupStatus, RecordKind
 
 from recon_reporting.access.sensitive_reads import audit_revealed
 from recon_reporting.auth.dependencies import PageMasker, PageUser
@@ -249,8 +249,13 @@ async def review(request: Request, session: SessionDep, masker: PageMasker) -> A
     """Show proposed match groups that wait for review, oldest first."""
     reconciliation_id = _text(request, "reconciliation_id")
     offset = _offset(request)
-    rows, total = await matches_repository.list_proposed_groups(
-        session, reconciliation_id=reconciliation_id, limit=PAGE_SIZE, offset=offset
+    rows, total = await matches_repository.list_groups(
+        session,
+        reconciliation_id=reconciliation_id,
+        status=MatchGroupStatus.PROPOSED,
+        limit=PAGE_SIZE,
+        offset=offset,
+        oldest_first=True,
     )
     groups = await matches_service.groups_with_items(session, rows=rows, masker=masker)
     reconciliations = await reconciliations_repository.list_reconciliations(session)
