@@ -1,5 +1,6 @@
 """Partitioned runs: passes per group of accounts give the same groups."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -158,3 +159,34 @@ def test_unmatched_sorted_by_transaction_id() -> None:
     expected = sorted(side_a.get_column("transaction_id").to_list())
     assert whole.unmatched_a.get_column("transaction_id").to_list() == expected
     assert parted.unmatched_a.get_column("transaction_id").to_list() == expected
+
+
+def test_match_partitions_workers_same_result() -> None:
+    spec, side_a, side_b = _spec_and_frames(exact(), tolerance(amount_tolerance="1"))
+    parts = list(split_frames(spec, side_a, side_b, partition_rows=4))
+
+    serial = list(match_partitions(spec, parts, workers=1))
+    overlapped = list(match_partitions(spec, parts, workers=2))
+
+    assert len(overlapped) == len(parts)
+    assert [result.groups.to_dicts() for result in overlapped] == [
+        result.groups.to_dicts() for result in serial
+    ]
+
+
+def test_match_partitions_reads_one_partition_ahead() -> None:
+    spec, side_a, side_b = _spec_and_frames(exact())
+    # The same two partitions three times: ordinals still continue, and only how
+    # many are taken from the iterator matters here.
+    parts = list(split_frames(spec, side_a, side_b, partition_rows=4)) * 3
+    read: list[int] = []
+
+    def counted() -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+        for index, part in enumerate(parts):
+            read.append(index)
+            yield part
+
+    results = match_partitions(spec, counted(), workers=2)
+    next(results)
+
+    assert read == [0, 1]

@@ -7,8 +7,9 @@ receives only the items that no earlier pass put in a group.
 
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
@@ -100,6 +101,10 @@ _PASS_COLUMNS: Final = (
 # Items of both sides above which the passes run per group of accounts. The
 # 1,000,000-line benchmark (2,000,000 items) peaked at 2.4 GB unpartitioned.
 PARTITION_ROWS: Final = 4_000_000
+
+# Partitions matched at the same time. Two fill both cores of the development
+# machine while one partition runs a step that polars keeps on one thread.
+PARTITION_WORKERS: Final = 2
 
 
 class GroupStatus(StrEnum):
@@ -301,39 +306,75 @@ def run_passes(
         check_unique_ids(side_a, Side.A)
         check_unique_ids(side_b, Side.B)
         parts = split_frames(definition, side_a, side_b, partition_rows=partition_rows)
-        return combine_results(definition, match_partitions(definition, parts))
+        # One partition at a time: these partitions are large, and the whole sides
+        # are already in memory beside them.
+        return combine_results(
+            definition, match_partitions(definition, parts, workers=1)
+        )
     return _match_part(definition, side_a, side_b, first_ordinals=(0, 0))
 
 
 def match_partitions(
-    definition: Definition, partitions: Iterable[tuple[pl.DataFrame, pl.DataFrame]]
+    definition: Definition,
+    partitions: Iterable[tuple[pl.DataFrame, pl.DataFrame]],
+    *,
+    workers: int = PARTITION_WORKERS,
 ) -> Iterator[MatchResult]:
-    """Match each partition of whole accounts and yield its result.
+    """Match each partition of whole accounts and yield its result, in order.
 
     Every account key must lie in exactly one partition, as `split_frames` and
     `scan_partitions` produce them, and every pass must require equal account keys
     (see `account_bound`), or pairs across partitions are missed. Ordinals continue
     from one partition to the next, so they stay unique per side.
+
+    Up to `workers` partitions are matched at once, and the next partition is
+    taken from `partitions` while they run, so reading a scanned partition overlaps
+    matching. At most `workers` partitions and their results are held at a time.
     """
     first_a = first_b = 0
-    for index, (side_a, side_b) in enumerate(partitions):
-        # NOTE: a transaction id repeated in two partitions is not detected here.
-        # `run_passes` checks whole in-memory sides first, but nothing checks a
-        # scanned source as a whole.
-        result = _match_part(
-            definition, side_a, side_b, first_ordinals=(first_a, first_b)
-        )
-        logger.info(
-            "matcher.partition.matched",
-            definition_id=definition.id,
-            partition=index,
-            items_a=side_a.height,
-            items_b=side_b.height,
-            groups=result.groups.height,
-        )
-        first_a += side_a.height
-        first_b += side_b.height
-        yield result
+    running: deque[Future[MatchResult]] = deque()
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        for index, (side_a, side_b) in enumerate(partitions):
+            # NOTE: a transaction id repeated in two partitions is not detected
+            # here. `run_passes` checks whole in-memory sides first, but nothing
+            # checks a scanned source as a whole.
+            running.append(
+                pool.submit(
+                    _match_logged,
+                    definition,
+                    side_a,
+                    side_b,
+                    index=index,
+                    first_ordinals=(first_a, first_b),
+                )
+            )
+            first_a += side_a.height
+            first_b += side_b.height
+            del side_a, side_b
+            if len(running) >= max(workers, 1):
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
+
+
+def _match_logged(
+    definition: Definition,
+    side_a: pl.DataFrame,
+    side_b: pl.DataFrame,
+    *,
+    index: int,
+    first_ordinals: tuple[int, int],
+) -> MatchResult:
+    result = _match_part(definition, side_a, side_b, first_ordinals=first_ordinals)
+    logger.info(
+        "matcher.partition.matched",
+        definition_id=definition.id,
+        partition=index,
+        items_a=side_a.height,
+        items_b=side_b.height,
+        groups=result.groups.height,
+    )
+    return result
 
 
 def combine_results(
