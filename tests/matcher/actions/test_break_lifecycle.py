@@ -200,36 +200,3 @@ async def test_manual_match_refused_while_request_pending(
     )
     assert await status_of(app, "s1") == "open"
     assert await status_of(app, "l1") == "open"
-
-
-async def test_approval_after_late_match_names_fix(
-    app: FastAPI, client: httpx.AsyncClient, service_token: str
-) -> None:
-    await feed(app, "statement-1", [item("s1", "100.00", reference="INV-1")])
-    requested = await client.post(
-        "/v1/breaks/s1/close-requests",
-        json={"action": "write_off", "reason": "bank fee, below threshold"},
-        headers=headers(service_token, "otto"),
-    )
-    approval_id = requested.json()["approval_id"]
-    await feed(app, "ledger-2", [ledger("l1", "100.00", reference="INV-1")])
-
-    approved = await client.post(
-        f"/v1/approvals/{approval_id}/approve",
-        json={},
-        headers=headers(service_token, "anna", "approver"),
-    )
-    rejected = await client.post(
-        f"/v1/approvals/{approval_id}/reject",
-        json={"reason": "the ledger entry arrived"},
-        headers=headers(service_token, "anna", "approver"),
-    )
-
-    assert approved.status_code == 409
-    assert approved.json()["detail"] == (
-        f"request {approval_id} cannot be approved: the break of transaction 's1' "
-        "is closed since the request was made; reject the request instead"
-    )
-    assert rejected.status_code == 200
-    assert rejected.json()["state"] == "rejected"
-    assert await status_of(app, "s1") == "matched"

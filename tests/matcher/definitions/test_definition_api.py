@@ -233,6 +233,7 @@ async def test_api_activate_older_version(
     assert response.status_code == 200
     assert response.json()["version"] == 1
     assert response.json()["previous_version"] == 2
+    assert response.json()["already_active"] is False
     assert current.json()["version"] == 1
     assert [item["version"] for item in history.json()] == [1, 2, 1]
     assert [item["activation_number"] for item in history.json()] == [1, 2, 3]
@@ -251,6 +252,7 @@ async def test_api_activate_active_version_adds_nothing(
 
     assert response.status_code == 200
     assert response.json()["activation_number"] == 1
+    assert response.json()["already_active"] is True
     assert len(history.json()) == 1
 
 

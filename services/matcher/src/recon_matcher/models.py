@@ -185,7 +185,7 @@ class ApprovalRecord(Base):
     # write_off or force_close
     action: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
-    # pending, approved or rejected
+    # pending, approved, rejected or withdrawn (a run matched the item)
     state: Mapped[str] = mapped_column(String(20), index=True)
     requested_by: Mapped[str] = mapped_column(String(200))
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,8 +1,9 @@
 """Comments, assignment and the four-eyes write-off or force-close of breaks.
 
 A write-off or force-close is a request first. It takes effect only when a second
-user approves it: the user who requested it can withdraw it by rejecting it but
-can never approve it.
+user approves it. The user who requested it can cancel it by rejecting it but can
+never approve it. A matching run that puts the item in a live group withdraws the
+request (see `reconciliation.withdrawals`).
 """
 
 import uuid
@@ -186,6 +187,13 @@ async def decide(
     settings: MatcherSettings,
 ) -> ApprovalRecord:
     """Approve or reject a pending request; approval ends the break."""
+    if approval.state == ApprovalState.WITHDRAWN.value:
+        raise StateConflict(
+            f"request {approval.approval_id} is withdrawn: {approval.decided_by} "
+            f"withdrew it because {approval.decision_note or 'its break closed'}. "
+            "A withdrawn request cannot be approved or rejected; if the item is "
+            "unmatched later, request the write-off or force-close again"
+        )
     if approval.state != ApprovalState.PENDING.value:
         raise StateConflict(
             f"request {approval.approval_id} is {approval.state} already; "
@@ -197,8 +205,8 @@ async def decide(
             "different user must approve it (four-eyes rule)"
         )
     if approve and row.state not in LIVE_STATES:
-        # NOTE: a run that matches the item closes its break but leaves the request
-        # pending, so an approver has to reject it.
+        # A run withdraws the request in the transaction that matches the item, so
+        # only a request left pending by an earlier matcher version gets here.
         raise StateConflict(
             f"request {approval.approval_id} cannot be approved: the break of "
             f"transaction {row.transaction_id!r} is {row.state} since the request "

@@ -279,7 +279,11 @@ async def request_close(
 async def list_approvals(
     session: SessionDep, actor: ActorDep, state: ApprovalState = ApprovalState.PENDING
 ) -> list[ApprovalOut]:
-    """List write-off and force-close requests in one state, oldest first."""
+    """List write-off and force-close requests in one state, oldest first.
+
+    At most 500 are returned. Requests that a matching run withdrew are in state
+    `withdrawn`, with the run as `decided_by` and the group in `decision_note`.
+    """
     rows = await session.scalars(
         select(ApprovalRecord)
         .where(ApprovalRecord.state == state.value)
@@ -287,6 +291,18 @@ async def list_approvals(
         .limit(500)
     )
     return [ApprovalOut.model_validate(row) for row in rows]
+
+
+async def _lock_approval(session: AsyncSession, approval_id: str) -> ApprovalRecord:
+    approval = await session.scalar(
+        select(ApprovalRecord)
+        .where(ApprovalRecord.approval_id == approval_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if approval is None:
+        raise ApprovalNotFound(f"approval request {approval_id!r} not found")
+    return approval
 
 
 async def _decide(
@@ -299,14 +315,14 @@ async def _decide(
     actor: ActorDep,
     settings: SettingsDep,
 ) -> ApprovalOut:
-    approval = await session.scalar(
-        select(ApprovalRecord)
-        .where(ApprovalRecord.approval_id == approval_id)
-        .with_for_update()
-    )
-    if approval is None:
+    found = await session.get(ApprovalRecord, approval_id)
+    if found is None:
         raise ApprovalNotFound(f"approval request {approval_id!r} not found")
-    row = await get_break(session, approval.transaction_id)
+    # The break is locked before its request, in the order of a matching run that
+    # withdraws the request, so the two cannot deadlock. The request is read again
+    # under its lock, because a run may have withdrawn it meanwhile.
+    row = await get_break(session, found.transaction_id)
+    approval = await _lock_approval(session, approval_id)
     definition = find_definition(_definitions(request), row.reconciliation_id)
     try:
         await breaks.decide(
@@ -379,7 +395,7 @@ async def reject(
     actor: ActorDep,
     settings: SettingsDep,
 ) -> ApprovalOut:
-    """Reject or withdraw a write-off or force-close request; the break stays open."""
+    """Reject a write-off or force-close request; the break stays open."""
     return await _decide(
         request,
         session,

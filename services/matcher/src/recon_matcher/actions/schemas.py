@@ -67,9 +67,17 @@ class CloseRequest(ActionRequest):
 
 
 class ApprovalState(StrEnum):
+    """The state of a write-off or force-close request.
+
+    A user approves or rejects a pending request. A matching run withdraws it when
+    it puts the request's item in a live group, because the break it would end is
+    closed then. Every state other than pending is final.
+    """
+
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
 
 class ApprovalOut(BaseModel):

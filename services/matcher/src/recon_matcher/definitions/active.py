@@ -14,6 +14,7 @@ import structlog
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recon_matcher.definitions.currencies import STORED_CONTEXT
 from recon_matcher.definitions.models import Definition
 from recon_matcher.definitions.records import DefinitionRecord, DefinitionVersionRecord
 
@@ -74,9 +75,8 @@ class ActiveDefinitions:
             )
         )
         for definition_id, version, body in rows:
-            self._parsed[(definition_id, version)] = Definition.model_validate_json(
-                body
-            ).at_version(version)
+            parsed = Definition.model_validate_json(body, context=STORED_CONTEXT)
+            self._parsed[(definition_id, version)] = parsed.at_version(version)
             log.info(
                 "matcher.definition.loaded",
                 definition_id=definition_id,

@@ -28,6 +28,7 @@ from recon_matcher.definitions.models import Definition
 from recon_matcher.definitions.overlaps import overlap_warnings
 from recon_matcher.definitions.records import DefinitionRecord, DefinitionVersionRecord
 from recon_matcher.definitions.schemas import (
+    ActivateOut,
     ActivateRequest,
     ActivationOut,
     DefinitionSummaryOut,
@@ -293,7 +294,9 @@ async def list_activations(
 
 @router.post(
     "/{definition_id}/versions/{version}/activate",
-    responses=error_responses(DefinitionNotFound, VersionNotFound),
+    responses=error_responses(
+        DefinitionNotFound, VersionNotFound, store.VersionAlreadyActive
+    ),
 )
 async def activate_version(
     definition_id: str,
@@ -302,9 +305,9 @@ async def activate_version(
     session: SessionDep,
     actor: EditorDep,
     body: ActivateRequest | None = None,
-) -> ActivationOut:
+) -> ActivateOut:
     """Make a saved version the active one; the next chunk is matched with it."""
-    activation = await store.activate_version(
+    result = await store.activate_version(
         session,
         definition_id=definition_id,
         version=version,
@@ -313,7 +316,8 @@ async def activate_version(
         note=body.note if body else None,
         settings=_settings(request),
     )
-    return ActivationOut.model_validate(activation)
+    activation = ActivationOut.model_validate(result.record)
+    return ActivateOut(**activation.model_dump(), already_active=result.already_active)
 
 
 @router.get(

@@ -19,11 +19,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from recon_common.events import RecordKind
-from recon_common.money import AmountError, minor_units
+
+from recon_matcher.definitions.currencies import CurrencyCode, check_currency
 
 
 class DefinitionModel(BaseModel):
@@ -130,18 +132,13 @@ class SideFilter(DefinitionModel):
     record_kind: RecordKind
     accounts: list[str] = Field(default_factory=list)
     account_pattern: str | None = None
-    currencies: list[str] = Field(default_factory=list)
+    currencies: list[CurrencyCode] = Field(default_factory=list)
     source_formats: list[str] = Field(default_factory=list)
 
     @field_validator("accounts")
     @classmethod
     def _normalize_accounts(cls, accounts: list[str]) -> list[str]:
         return [normalize_account(account) for account in accounts]
-
-    @field_validator("currencies")
-    @classmethod
-    def _check_currencies(cls, currencies: list[str]) -> list[str]:
-        return [_check_currency(code) for code in currencies]
 
     @field_validator("account_pattern")
     @classmethod
@@ -341,7 +338,7 @@ class AmountDateLimits(PassBase):
     @field_validator("currency_tolerances")
     @classmethod
     def _check_currency_tolerances(
-        cls, tolerances: dict[str, Decimal]
+        cls, tolerances: dict[str, Decimal], info: ValidationInfo
     ) -> dict[str, Decimal]:
         checked: dict[str, Decimal] = {}
         for code, tolerance in tolerances.items():
@@ -354,7 +351,7 @@ class AmountDateLimits(PassBase):
                     f"tolerance for {code} is {tolerance}, more than the maximum "
                     f"{MAX_AMOUNT_TOLERANCE}; use a smaller value"
                 )
-            checked[_check_currency(code)] = tolerance
+            checked[check_currency(code, info)] = tolerance
         return checked
 
     @model_validator(mode="after")
@@ -493,11 +490,3 @@ def _check_pairs(pairs: list[AccountPair], side: Side) -> None:
                 f"side {side} account ending {account[-4:]} is paired with two keys "
                 f"({known!r} and {pair.account_key!r}); give these pairs the same `key`"
             )
-
-
-def _check_currency(code: str) -> str:
-    try:
-        minor_units(code)
-    except AmountError as error:
-        raise ValueError(str(error)) from None
-    return code.upper()

@@ -66,6 +66,16 @@ class ActivationOut(BaseModel):
     note: str | None
 
 
+class ActivateOut(ActivationOut):
+    """The activation that made the requested version active.
+
+    `already_active` is true when the version was active before the call. Then
+    nothing changed, and the activation is the earlier one with its own note.
+    """
+
+    already_active: bool
+
+
 class ActivateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

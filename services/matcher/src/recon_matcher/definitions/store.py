@@ -7,6 +7,7 @@ audit event in the outbox, in the caller's transaction, and the caller commits.
 """
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recon_matcher.definitions.currencies import STORED_CONTEXT
 from recon_matcher.definitions.loader import DefinitionError, DefinitionProblem
 from recon_matcher.definitions.models import Definition
 from recon_matcher.definitions.records import (
@@ -68,6 +70,18 @@ class UnchangedDefinition(Conflict):
     """The newest stored version already stores the same definition."""
 
 
+class VersionAlreadyActive(Conflict):
+    """An activation of the active version with a note that would be lost."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationResult:
+    """The activation that made a version active, and whether it existed before."""
+
+    record: DefinitionActivationRecord
+    already_active: bool
+
+
 def canonical_body(definition: Definition) -> str:
     """Return the JSON that is stored and compared for `definition`.
 
@@ -79,7 +93,7 @@ def canonical_body(definition: Definition) -> str:
 
 def definition_of(record: DefinitionVersionRecord) -> Definition:
     """Return the definition that a stored version contains."""
-    return Definition.model_validate_json(record.body)
+    return Definition.model_validate_json(record.body, context=STORED_CONTEXT)
 
 
 async def check_changed(session: AsyncSession, *, definition: Definition) -> None:
@@ -228,11 +242,12 @@ async def activate_version(
     role: str | None,
     note: str | None,
     settings: MatcherSettings,
-) -> DefinitionActivationRecord:
+) -> ActivationResult:
     """Make `version` the active version of `definition_id` and audit the switch.
 
     Activating the version that is active already changes nothing and returns the
-    activation that made it active.
+    activation that made it active, marked `already_active`. With a note other
+    than that activation's note it raises `VersionAlreadyActive` instead.
     """
     head = await _lock_head(session, definition_id)
     if head is None:
@@ -241,8 +256,16 @@ async def activate_version(
     if head.active_version == version:
         current = await latest_activation(session, definition_id=definition_id)
         if current is not None and current.version == version:
-            return current
-    return await _activate(
+            _check_note_kept(current, note=note)
+            log.info(
+                "matcher.definition.already_active",
+                definition_id=definition_id,
+                version=version,
+                activation_number=current.activation_number,
+                actor=actor,
+            )
+            return ActivationResult(record=current, already_active=True)
+    activation = await _activate(
         session,
         head=head,
         version=version,
@@ -252,6 +275,25 @@ async def activate_version(
         note=note,
         settings=settings,
         now=datetime.now(UTC),
+    )
+    return ActivationResult(record=activation, already_active=False)
+
+
+def _check_note_kept(current: DefinitionActivationRecord, *, note: str | None) -> None:
+    # A note is stored only in an activation record. Those records are append-only
+    # (triggers reject UPDATE), so a note for the active version would need a new
+    # table, or a record of a switch that did not happen. A 409 instead tells the
+    # client that nothing was stored, and the reporting page shows its detail as
+    # the error of the activation form. A retry with the same note, or with none,
+    # still succeeds.
+    if note is None or not note.strip() or note == current.note:
+        return
+    raise VersionAlreadyActive(
+        f"version {current.version} of definition {current.definition_id!r} is "
+        f"already active, since activation {current.activation_number} by "
+        f"{current.activated_by} at {current.activated_at.isoformat()}; nothing "
+        "changed and the note was not saved, because a note is stored only with a "
+        "change of the active version"
     )
 
 

@@ -33,6 +33,7 @@ from recon_matcher.reconciliation.service import (
     sync_breaks,
     unmatched_ids,
 )
+from recon_matcher.reconciliation.withdrawals import withdraw_grouped_requests
 from recon_matcher.settings import MatcherSettings
 
 
@@ -147,7 +148,11 @@ async def apply_rerun(
     settings: MatcherSettings,
     changes: MatchChanges,
 ) -> None:
-    """Dissolve and form the plan's groups and keep a break on every other item."""
+    """Dissolve and form the plan's groups and keep a break on every other item.
+
+    A pending write-off or force-close request of an item that the plan groups is
+    withdrawn.
+    """
     now = datetime.now(UTC)
     await dissolve_groups(
         session,
@@ -162,6 +167,9 @@ async def apply_rerun(
         groups=[(group, None) for group in plan.form],
         changes=changes,
         now=now,
+    )
+    await withdraw_grouped_requests(
+        session, definition=definition, settings=settings, now=now
     )
     grouped = {tid for group in plan.form for tid in group.transaction_ids}
     changes.opened_breaks = [

@@ -43,6 +43,7 @@ from recon_matcher.models import FileRecord, TransactionRecord
 from recon_matcher.reconciliation import repository
 from recon_matcher.reconciliation.bulk import insert_rows, table_of
 from recon_matcher.reconciliation.groups import store_groups, tombstoned_ids
+from recon_matcher.reconciliation.withdrawals import withdraw_grouped_requests
 from recon_matcher.settings import MatcherSettings
 
 log = structlog.get_logger(__name__)
@@ -213,7 +214,8 @@ async def store_result(
 
     `formed` are the engine's groups and `break_ids` the items it left unmatched.
     `records` must contain every item that may get a break. A group that an
-    operator dissolved before is not formed again, and its items stay open.
+    operator dissolved before is not formed again, and its items stay open. A
+    pending write-off or force-close request of a grouped item is withdrawn.
 
     The cyclic garbage collector is paused meanwhile. At 1,000,000 results,
     `bench/store_benchmark.py` stored in 23.8 s with it running and in 19.4 to
@@ -226,6 +228,9 @@ async def store_result(
             groups=[(group, None) for group in formed if group.group_id not in blocked],
             changes=changes,
             now=now,
+        )
+        await withdraw_grouped_requests(
+            session, definition=definition, settings=settings, now=now
         )
         await sync_breaks(
             session,
