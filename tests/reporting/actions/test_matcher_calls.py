@@ -160,3 +160,22 @@ async def test_reporting_four_eyes_write_off(
     assert own.status_code == 403
     assert "four-eyes" in own.json()["detail"]
     assert other.json()["state"] == "approved"
+
+
+async def test_reporting_rerun_dry_run_reaches_matcher(
+    matcher: FastAPI, reporting: httpx.AsyncClient
+) -> None:
+    await feed(matcher, "file-1", [item("s1", "10.00"), ledger("l1", "10.00")])
+    day = item("s1", "10.00").value_date.isoformat()
+
+    response = await reporting.post(
+        f"/api/v1/reconciliations/{RECONCILIATION_ID}/rerun",
+        params={"from": day, "to": day},
+        auth=basic("otto"),
+    )
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["dry_run"] is True
+    assert body["value_date_from"] == day
+    assert body["value_date_to"] == day

@@ -27,6 +27,8 @@ DEFINITION_ID = "nostro-eur"
 PAGE = f"/definitions/{DEFINITION_ID}"
 STATEMENT_ACCOUNT = "NL91ABNA0417164300"
 HTML_ACCEPT = {"Accept": "text/html"}
+# A hunk header of the diff page and the label after it, if any.
+HUNK_LABEL = re.compile(r"<strong>@@ [^<]*@@</strong>( <span[^>]*>[^<]*</span>)?")
 
 
 def definition_text(*, tolerance: str = "1.00", name: str | None = None) -> str:
@@ -196,6 +198,27 @@ async def test_diff_shows_changed_tolerance(seeded: FastAPI) -> None:
     assert "<del>-  amount_tolerance: &#39;1.00&#39;</del>" in page.text
     assert "<ins>+  amount_tolerance: &#39;2.00&#39;</ins>" in page.text
     assert STATEMENT_ACCOUNT not in page.text
+
+
+async def test_diff_labels_hunk_with_pass(seeded: FastAPI) -> None:
+    await save_version_two(seeded)
+
+    async with signed_in(seeded, "vera") as http:
+        page = await http.get(f"{PAGE}/diff?from=1&to=2")
+
+    hunks = HUNK_LABEL.findall(page.text)
+    assert hunks == [' <span class="diff-section">pass amount</span>']
+
+
+async def test_diff_labels_settings_hunk(seeded: FastAPI) -> None:
+    async with signed_in(seeded, APPROVER) as http:
+        token = csrf_of(await http.get(f"{PAGE}/edit"))
+        saved = await save(http, token, definition_text(name="Nostro EUR main"))
+        page = await http.get(f"{PAGE}/diff?from=1&to=2")
+
+    hunks = HUNK_LABEL.findall(page.text)
+    assert saved.status_code == 303
+    assert hunks == [' <span class="diff-section">settings</span>']
 
 
 async def test_diff_rejects_invalid_version(seeded: FastAPI) -> None:
@@ -409,3 +432,19 @@ async def test_html_in_name_and_note_escaped(seeded: FastAPI) -> None:
     assert name not in detail.text
     assert note not in detail.text
     assert str(escape(note)) in detail.text
+
+
+async def test_activating_active_version_says_nothing_changed(seeded: FastAPI) -> None:
+    async with signed_in(seeded, APPROVER) as http:
+        token = csrf_of(await http.get(f"{PAGE}/edit"))
+        activated = await http.post(
+            f"{PAGE}/versions/1/activate", data={"csrf_token": token, "note": ""}
+        )
+        detail = await http.get(activated.headers["location"])
+
+    assert activated.status_code == 303
+    assert flash_of(detail).startswith(
+        f"Version 1 of {DEFINITION_ID} was already active, since activation 1 by "
+    )
+    assert flash_of(detail).endswith("Nothing changed.")
+    assert 'class="flash flash-info"' in detail.text

@@ -130,7 +130,8 @@ async def test_invalid_form_field_not_accepted_heading(seeded: FastAPI) -> None:
 
     assert page.status_code == 422
     assert heading_of(page) == NOT_ACCEPTED
-    assert detail_of(page).startswith("body.base_version: ")
+    assert detail_of(page).startswith("invalid form field base_version 'zero': ")
+    assert detail_of(page).endswith("; send a whole number")
     assert "RequestValidationError" not in page.text
 
 

@@ -10,7 +10,13 @@ from recon_common.events import RecordKind
 from recon_reporting.pages.templating import format_money
 
 from tests.reporting.conftest import basic, feed, login
-from tests.reporting.factory import DEFINITION_VERSION, build_day, transaction
+from tests.reporting.factory import (
+    DEFINITION_VERSION,
+    RECONCILIATION_ID,
+    Day,
+    build_day,
+    transaction,
+)
 
 
 @pytest.mark.parametrize(
@@ -174,3 +180,56 @@ async def test_group_page_shows_definition_version(
 
     expected = f'<dd id="group-definition-version">{DEFINITION_VERSION}</dd>'
     assert expected in response.text
+
+
+def day_with_difference(difference: str, *, ledger_currency: str = "EUR") -> Day:
+    """Return a day with one group of `difference` and a ledger line in a currency."""
+    day = build_day(statements=2, matched_pairs=1)
+    groups = [
+        day.payload.groups[0].model_copy(
+            update={"amount_difference": Decimal(difference)}
+        )
+    ]
+    transactions = [
+        row.model_copy(update={"currency": ledger_currency})
+        if row.transaction_id == "ledger-000"
+        else row
+        for row in day.payload.transactions
+    ]
+    day.payload = day.payload.model_copy(
+        update={"groups": groups, "transactions": transactions}
+    )
+    return day
+
+
+async def test_group_page_difference_has_currency(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed(app, day_with_difference("1234.5").payload)
+    await login(client, "vera")
+
+    response = await client.get("/match-groups/group-000")
+
+    assert '<dd id="group-difference">1,234.50 EUR</dd>' in response.text
+
+
+async def test_group_page_difference_mixed_currencies(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed(app, day_with_difference("1234.5", ledger_currency="USD").payload)
+    await login(client, "vera")
+
+    response = await client.get("/match-groups/group-000")
+
+    assert '<dd id="group-difference">1,234.5</dd>' in response.text
+
+
+async def test_reconciliation_caption_difference_has_currency(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed(app, day_with_difference("1234.5").payload)
+    await login(client, "vera")
+
+    response = await client.get(f"/reconciliations/{RECONCILIATION_ID}")
+
+    assert "· difference 1,234.50 EUR\n" in response.text

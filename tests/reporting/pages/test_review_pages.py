@@ -340,6 +340,106 @@ async def test_dashboard_without_proposals_omits_notice(
     assert '<td class="num proposed">0</td>' in page.text
 
 
+def proposed_notice(page: httpx.Response) -> str | None:
+    """Return the text of the breaks page's proposed-items notice, if it has one."""
+    found = re.search(
+        r'<p class="notice" id="proposed-items">(.*?)</p>', page.text, re.DOTALL
+    )
+    return " ".join(found.group(1).split()) if found else None
+
+
+async def test_breaks_page_counts_proposed_items(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed_groups(
+        app,
+        [
+            build_group(1),
+            build_group(2),
+            build_group(3, status=MatchGroupStatus.CONFIRMED),
+            build_group(4, reconciliation_id=OTHER_RECONCILIATION_ID),
+        ],
+    )
+    await login(client, "vera")
+
+    page = await client.get("/breaks")
+
+    assert page.status_code == 200
+    assert proposed_notice(page) == (
+        'Not listed here: <a href="/review">6 transactions in 3 proposed match '
+        "groups</a> waiting for review. Rejecting a group makes its transactions "
+        "open breaks."
+    )
+
+
+async def test_breaks_notice_follows_reconciliation_filter(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed_groups(
+        app,
+        [
+            build_group(1),
+            build_group(2),
+            build_group(4, reconciliation_id=OTHER_RECONCILIATION_ID),
+        ],
+    )
+    await login(client, "vera")
+
+    page = await client.get("/breaks", params={"reconciliation_id": RECONCILIATION_ID})
+
+    notice = proposed_notice(page)
+    assert notice is not None
+    assert (
+        f'<a href="/review?reconciliation_id={RECONCILIATION_ID}">4 transactions in '
+        "2 proposed match groups</a>"
+    ) in notice
+
+
+async def test_breaks_notice_follows_account_filter(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed_groups(
+        app,
+        [
+            build_group(1),
+            build_group(4, reconciliation_id=OTHER_RECONCILIATION_ID),
+        ],
+    )
+    await login(client, "vera")
+
+    page = await client.get(
+        "/breaks",
+        params={"reconciliation_id": RECONCILIATION_ID, "account": LEDGER_ACCOUNT},
+    )
+
+    notice = proposed_notice(page)
+    assert notice is not None
+    assert (
+        "1 transaction on this account in 1 proposed match group</a> waiting"
+    ) in notice
+
+
+async def test_breaks_notice_omitted_without_proposals(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed_groups(
+        app,
+        [
+            build_group(1, status=MatchGroupStatus.CONFIRMED),
+            build_group(2, reconciliation_id=OTHER_RECONCILIATION_ID),
+        ],
+    )
+    await login(client, "vera")
+
+    unfiltered = await client.get("/breaks")
+    filtered = await client.get(
+        "/breaks", params={"reconciliation_id": RECONCILIATION_ID}
+    )
+
+    assert proposed_notice(unfiltered) is not None
+    assert proposed_notice(filtered) is None
+
+
 async def test_reconciliation_page_marks_proposed_group(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

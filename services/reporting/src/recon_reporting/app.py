@@ -7,7 +7,6 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -38,6 +37,10 @@ from recon_reporting.readmodel.handlers import handle_matches_produced
 from recon_reporting.reconciliations.endpoints import router as reconciliations_router
 from recon_reporting.settings import ReportingSettings
 from recon_reporting.transactions.endpoints import router as transactions_router
+from recon_reporting.validation_errors import (
+    describe_validation_errors,
+    error_locations,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -120,18 +123,22 @@ async def _handle_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> Response:
-    # FastAPI's default body is {"detail": [...]}. The handler keeps that list of
-    # errors but puts it in the envelope that every other error of the service uses.
+    # FastAPI's default body is {"detail": [...]}, pydantic's raw list of errors.
+    # The envelope gets one sentence per invalid field instead, as every other 422
+    # of the service has, and the pages show the same sentence.
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it
     errors = exc.errors()
-    detail: Any = jsonable_encoder(errors)
-    if _wants_page(request):
-        detail = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in errors
-        )
+    # Field names only: the rejected input may be a reason text or an account.
+    log.info(
+        "reporting.request.invalid",
+        path=request.url.path,
+        fields=error_locations(errors),
+    )
     return _error_response(
-        request, error=type(exc).__name__, detail=detail, status_code=422
+        request,
+        error=type(exc).__name__,
+        detail=describe_validation_errors(request, errors),
+        status_code=422,
     )
 
 

@@ -6,11 +6,18 @@ once it has consumed the matcher's `matches-produced` message. The web pages off
 the same actions as forms (see `pages.forms`).
 """
 
-from typing import Any, Final
+from datetime import date
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
-from recon_common.errors import Forbidden, NotFound, Unauthorized, error_responses
+from recon_common.errors import (
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthorized,
+    error_responses,
+)
 
 from recon_reporting.actions.client import MatcherUnavailable, call_matcher
 from recon_reporting.auth.dependencies import ApiUser
@@ -26,6 +33,10 @@ class ActionForbidden(Forbidden):
 
 
 class UnknownAction(NotFound):
+    pass
+
+
+class InvalidRerunRange(InvalidRequest):
     pass
 
 
@@ -73,19 +84,32 @@ async def manual_match(
     return await _forward(settings, user, path, body)
 
 
-@router.post("/reconciliations/{reconciliation_id}/rerun")
+@router.post(
+    "/reconciliations/{reconciliation_id}/rerun",
+    responses=error_responses(InvalidRerunRange),
+)
 async def rerun(
     reconciliation_id: str,
     settings: SettingsDep,
     user: ApiUser,
-    value_date_from: str = Query(alias="from"),
-    value_date_to: str = Query(alias="to"),
+    value_date_from: Annotated[
+        date, Query(alias="from", description="first value date to match, YYYY-MM-DD")
+    ],
+    value_date_to: Annotated[
+        date,
+        Query(alias="to", description="last value date to match, YYYY-MM-DD"),
+    ],
     dry_run: bool = True,
 ) -> JSONResponse:
     """Match a value-date range again; a dry run only reports what would change."""
+    if value_date_to < value_date_from:
+        raise InvalidRerunRange(
+            f"invalid range: to {value_date_to} is before from {value_date_from}; "
+            "send a to date on or after the from date"
+        )
     params = {
-        "from": value_date_from,
-        "to": value_date_to,
+        "from": value_date_from.isoformat(),
+        "to": value_date_to.isoformat(),
         "dry_run": str(dry_run).lower(),
     }
     path = f"/v1/reconciliations/{reconciliation_id}/rerun"

@@ -59,6 +59,9 @@ class Activation(BaseModel):
     activated_by: str
     activated_at: datetime
     note: str | None = None
+    # True when the version was active already and the matcher changed nothing;
+    # the fields above then describe the earlier activation.
+    already_active: bool = False
 
 
 class VersionDiff(BaseModel):

@@ -1,4 +1,4 @@
-"""Text and tables of the definition pages: YAML, pass summaries, problems and diffs.
+"""Text and tables of the definition pages: YAML, pass summaries and problems.
 
 Definitions list the bank's account numbers (`side_a.accounts`, `side_b.accounts`
 and `account_pairs`). They are shown as on every other page: roles outside
@@ -59,14 +59,6 @@ class Problem:
 
     path: str
     message: str
-
-
-@dataclass(frozen=True, slots=True)
-class DiffLine:
-    """One line of a unified diff and its role: file, hunk, added, removed, context."""
-
-    kind: str
-    text: str
 
 
 def _ordered(mapping: dict[str, Any], first: Iterable[str]) -> dict[str, Any]:
@@ -421,21 +413,3 @@ def redacted_lines(text: str) -> list[Problem]:
         for number, line in enumerate(text.splitlines(), start=1)
         if MASK in line
     ]
-
-
-def diff_lines(diff: str) -> list[DiffLine]:
-    """Split a unified diff into lines tagged by their role."""
-    lines = []
-    for line in diff.splitlines():
-        if line.startswith(("---", "+++")):
-            kind = "file"
-        elif line.startswith("@@"):
-            kind = "hunk"
-        elif line.startswith("+"):
-            kind = "added"
-        elif line.startswith("-"):
-            kind = "removed"
-        else:
-            kind = "context"
-        lines.append(DiffLine(kind=kind, text=line))
-    return lines

@@ -1,6 +1,7 @@
 """SQL of match groups."""
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from recon_common.events import MatchGroupStatus
 from sqlalchemy import func, select, text
@@ -10,6 +11,7 @@ from recon_reporting.models import (
     PROPOSED_CONDITION,
     ReportMatchGroup,
     ReportMatchItem,
+    ReportTransaction,
 )
 from recon_reporting.readmodel.repository import batches
 
@@ -52,6 +54,43 @@ async def count_proposed(session: AsyncSession) -> dict[str, int]:
         .group_by(ReportMatchGroup.reconciliation_id)
     )
     return {reconciliation_id: count for reconciliation_id, count in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedCount:
+    """Proposed match groups and the transactions in them."""
+
+    groups: int
+    transactions: int
+
+
+async def count_proposed_items(
+    session: AsyncSession, *, reconciliation_id: str | None, account: str | None
+) -> ProposedCount:
+    """Count proposed groups and their transactions, by reconciliation and account.
+
+    With `account`, only the transactions on that account count, and only the
+    groups that contain one. Without it, transactions that have not arrived in the
+    read model count too, because their group lists them.
+    """
+    query = (
+        select(
+            func.count(func.distinct(ReportMatchItem.group_id)),
+            func.count(ReportMatchItem.transaction_id),
+        )
+        .select_from(ReportMatchItem)
+        .join(ReportMatchGroup, ReportMatchGroup.group_id == ReportMatchItem.group_id)
+        .where(ReportMatchGroup.status == MatchGroupStatus.PROPOSED.value)
+    )
+    if reconciliation_id is not None:
+        query = query.where(ReportMatchGroup.reconciliation_id == reconciliation_id)
+    if account is not None:
+        query = query.join(
+            ReportTransaction,
+            ReportTransaction.transaction_id == ReportMatchItem.transaction_id,
+        ).where(ReportTransaction.account == account)
+    row = (await session.execute(query)).one()
+    return ProposedCount(groups=row[0], transactions=row[1])
 
 
 async def get_group(session: AsyncSession, *, group_id: str) -> ReportMatchGroup | None:

@@ -28,6 +28,16 @@ def _fields(row: ReportMatchGroup) -> dict[str, object]:
     }
 
 
+def single_currency(group: MatchGroupDetail) -> str | None:
+    """Return the currency of the group's transactions, if they share exactly one.
+
+    The read model stores no currency on a group. A group gets none when none of
+    its transactions has arrived, or when those that have are in several currencies.
+    """
+    currencies = {item.currency for item in group.items}
+    return currencies.pop() if len(currencies) == 1 else None
+
+
 async def groups_out(
     session: AsyncSession, *, rows: Sequence[ReportMatchGroup]
 ) -> list[MatchGroupOut]:

@@ -31,13 +31,13 @@ from recon_reporting.auth.dependencies import (
 from recon_reporting.auth.roles import Role
 from recon_reporting.auth.users import User
 from recon_reporting.definitions.client import DefinitionsClient, definitions_client
+from recon_reporting.definitions.diffs import diff_lines, label_hunks
 from recon_reporting.definitions.schemas import DefinitionVersion
 from recon_reporting.definitions.views import (
     SaveFailure,
     account_values,
     describe_conflict,
     describe_rejection,
-    diff_lines,
     displayed_yaml,
     mask_accounts,
     redacted_lines,
@@ -263,7 +263,9 @@ async def definition_diff(
             "versions": versions,
             "from_version": from_version,
             "to_version": to_version,
-            "lines": diff_lines(text),
+            "lines": label_hunks(
+                diff_lines(text), old=old.definition, new=new.definition
+            ),
         },
     )
 
@@ -420,6 +422,13 @@ async def activate_definition(
     except MatcherUnavailable as exc:
         message = f"Activation failed: {exc.message}"
         return redirect_with(request, target, kind=FlashKind.ERROR, message=message)
+    if activation.already_active:
+        message = (
+            f"Version {version} of {definition_id} was already active, since "
+            f"activation {activation.activation_number} by "
+            f"{activation.activated_by}. Nothing changed."
+        )
+        return redirect_with(request, target, kind=FlashKind.INFO, message=message)
     previous = activation.previous_version
     replaced = f", replacing version {previous}" if previous is not None else ""
     message = (

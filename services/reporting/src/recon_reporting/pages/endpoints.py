@@ -25,7 +25,6 @@ from recon_reporting.dependencies import SessionDep
 from recon_reporting.files import repository as files_repository
 from recon_reporting.matches import repository as matches_repository
 from recon_reporting.matches import service as matches_service
-from recon_reporting.matches.schemas import MatchGroupDetail
 from recon_reporting.models import TransactionStatus
 from recon_reporting.pages import (
     approval_pages,
@@ -192,7 +191,9 @@ async def reconciliation(
             "reconciliation": reconciliations_service.reconciliation_out(
                 row, auto_matched=auto_matched
             ),
-            "groups": groups,
+            "groups": [
+                (group, matches_service.single_currency(group)) for group in groups
+            ],
             "breaks": breaks.items,
             "matches_pages": _pages(
                 request,
@@ -218,6 +219,13 @@ async def breaks(request: Request, session: SessionDep, masker: PageMasker) -> A
         offset=_offset(request),
     )
     page = await breaks_service.search_breaks(session, query=query, masker=masker)
+    # Items of proposed groups are not breaks, so the page links to where they wait.
+    proposed = await matches_repository.count_proposed_items(
+        session, reconciliation_id=query.reconciliation_id, account=query.account
+    )
+    review_path = "/review"
+    if query.reconciliation_id is not None:
+        review_path += "?" + urlencode({"reconciliation_id": query.reconciliation_id})
     reconciliations = await reconciliations_repository.list_reconciliations(session)
     audit_revealed(request, session, masker=masker, resource_type="break")
     return _render(
@@ -229,19 +237,11 @@ async def breaks(request: Request, session: SessionDep, masker: PageMasker) -> A
             "query": query,
             "age_bands": list(AgeBand),
             "reconciliations": reconciliations,
+            "proposed": proposed,
+            "review_path": review_path,
             "pages": _pages(request, total=page.total, offset=query.offset),
         },
     )
-
-
-def _single_currency(group: MatchGroupDetail) -> str | None:
-    """Return the currency of the group's transactions, if they share exactly one.
-
-    The read model stores no currency on a group. A group gets none when none of
-    its transactions has arrived, or when those that have are in several currencies.
-    """
-    currencies = {item.currency for item in group.items}
-    return currencies.pop() if len(currencies) == 1 else None
 
 
 @router.get("/review")
@@ -265,7 +265,9 @@ async def review(request: Request, session: SessionDep, masker: PageMasker) -> A
         "review.html",
         {
             "user": masker.user,
-            "groups": [(group, _single_currency(group)) for group in groups],
+            "groups": [
+                (group, matches_service.single_currency(group)) for group in groups
+            ],
             "reconciliation_id": reconciliation_id,
             "reconciliations": reconciliations,
             "pages": _pages(request, total=total, offset=offset),

@@ -25,6 +25,8 @@ _MAX_MESSAGE_CHARS: Final = 1500
 class FlashKind(StrEnum):
     SUCCESS = "success"
     ERROR = "error"
+    # A request that was accepted but changed nothing.
+    INFO = "info"
 
 
 @dataclass(frozen=True, slots=True)

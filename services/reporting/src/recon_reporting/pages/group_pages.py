@@ -52,6 +52,7 @@ async def match_group(
         {
             "user": masker.user,
             "group": detail,
+            "currency": matches_service.single_currency(detail),
             "status": row.status,
             "origin": row.origin,
             "comments": [
