@@ -9,6 +9,7 @@ from recon_matcher.engine import (
     FrameError,
     MatchResult,
     match_transactions,
+    required_columns,
     run_passes,
     transactions_to_frame,
 )
@@ -144,3 +145,39 @@ def test_run_frame_missing_columns_rejected() -> None:
 
     with pytest.raises(FrameError, match="lacks columns"):
         run_passes(spec, frame, transactions_to_frame([]))
+
+
+def test_required_columns_follow_reference_rules() -> None:
+    spec = definition(
+        exact(reference={"side_b": {"fields": ["remittance_info"]}}), tolerance()
+    )
+
+    columns = required_columns(spec)
+
+    assert columns == [
+        "transaction_id",
+        "account",
+        "currency",
+        "amount_minor",
+        "value_date",
+        "booking_date",
+        "customer_reference",
+        "bank_reference",
+        "end_to_end_id",
+        "remittance_info",
+    ]
+    assert required_columns(definition(tolerance())) == columns[:6]
+
+
+def test_run_without_unread_columns_matches() -> None:
+    spec = definition(exact(reference={"side_a": {"fields": ["customer_reference"]}}))
+    side_a = transactions_to_frame([item("s1", "10.00", reference="INV-1")])
+    side_b = transactions_to_frame([ledger("l1", "10.00", reference="INV-1")])
+
+    result = run_passes(
+        spec,
+        side_a.select(required_columns(spec)),
+        side_b.drop("record_kind", "source_format", "remittance_info"),
+    )
+
+    assert result.group_records()[0].transaction_ids == ("s1", "l1")

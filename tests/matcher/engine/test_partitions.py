@@ -190,3 +190,29 @@ def test_match_partitions_reads_one_partition_ahead() -> None:
     next(results)
 
     assert read == [0, 1]
+
+
+def test_scan_partitions_read_together_same_rows(tmp_path: Path) -> None:
+    spec, side_a, side_b = _spec_and_frames(exact())
+    side_a.write_parquet(tmp_path / "a.parquet")
+    side_b.write_parquet(tmp_path / "b.parquet")
+    scanned_a = pl.scan_parquet(tmp_path / "a.parquet")
+    scanned_b = pl.scan_parquet(tmp_path / "b.parquet")
+
+    alone = list(
+        scan_partitions(
+            spec, scanned_a, scanned_b, partition_rows=1, partitions_per_read=1
+        )
+    )
+    together = list(
+        scan_partitions(
+            spec, scanned_a, scanned_b, partition_rows=1, partitions_per_read=3
+        )
+    )
+
+    assert len(together) == len(alone) == 2
+    for (alone_a, alone_b), (together_a, together_b) in zip(
+        alone, together, strict=True
+    ):
+        assert together_a.sort("transaction_id").equals(alone_a.sort("transaction_id"))
+        assert together_b.sort("transaction_id").equals(alone_b.sort("transaction_id"))

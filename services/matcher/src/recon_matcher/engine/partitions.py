@@ -10,11 +10,19 @@ Items without an account have a null key and go to the first partition.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 import polars as pl
 
 from recon_matcher.definitions.models import Definition, ExactPass, MatchField, Side
-from recon_matcher.engine.frame import account_key_map
+from recon_matcher.engine.frame import account_key_map, required_columns
+
+# Partitions read from a scanned source at once. The accounts of a partition lie
+# in row groups that neighbouring partitions share, so reading one partition at a
+# time decoded those row groups again each time: on the 10,000,000-line benchmark
+# (41 partitions) reading took 4.1 s one at a time and 2.6 s four at a time, against
+# 1.7 s for reading both whole files.
+PARTITIONS_PER_READ: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,24 +120,38 @@ def scan_partitions(
     side_b: pl.LazyFrame,
     *,
     partition_rows: int,
+    partitions_per_read: int = PARTITIONS_PER_READ,
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """Yield the rows of two lazily scanned sides, collecting one partition at a time.
+    """Yield the rows of two lazily scanned sides, partition by partition.
 
-    Each side is read once to count its accounts and once more per partition. A
-    parquet source sorted by account lets the reader skip the row groups of other
-    partitions.
+    Each side is read once to count its accounts, then once per
+    `partitions_per_read` partitions, whose rows are split in memory. Only the
+    columns that the definition reads are collected (`required_columns`), so the
+    partitions' unmatched items lack the others. A parquet source sorted by
+    account lets the reader skip the row groups of other partitions.
     """
+    columns = required_columns(definition)
     plans = plan_partitions(
         definition,
         side_a.group_by("account").len().collect(),
         side_b.group_by("account").len().collect(),
         partition_rows=partition_rows,
     )
-    for plan in plans:
-        yield (
-            side_a.filter(plan.member(Side.A)).collect(),
-            side_b.filter(plan.member(Side.B)).collect(),
+    step = max(partitions_per_read, 1)
+    for start in range(0, len(plans), step):
+        batch = plans[start : start + step]
+        read = Partition(
+            accounts_a=[account for plan in batch for account in plan.accounts_a],
+            accounts_b=[account for plan in batch for account in plan.accounts_b],
+            with_nulls=any(plan.with_nulls for plan in batch),
         )
+        rows_a = side_a.filter(read.member(Side.A)).select(columns).collect()
+        rows_b = side_b.filter(read.member(Side.B)).select(columns).collect()
+        if len(batch) == 1:
+            yield rows_a, rows_b
+            continue
+        for plan in batch:
+            yield rows_a.filter(plan.member(Side.A)), rows_b.filter(plan.member(Side.B))
 
 
 def _with_keys(
