@@ -16,10 +16,10 @@ or in a proposed group). Run from the repository root:
 
     .venv/bin/python bench/match_benchmark.py --sizes 10000,100000,1000000
 
-With `--scan` the engine variants read the parquet files lazily and match one
-partition of whole accounts at a time (`scan_partitions`, `match_partitions`), and
-keep only integer id pairs of each partition's groups, so that peak RSS contains one
-partition instead of both whole sides:
+With `--scan` the engine variants read the parquet files lazily and match
+partitions of whole accounts (`scan_partitions`, `match_partitions`, two partitions
+at a time), and keep only integer id pairs of each partition's groups, so that peak
+RSS contains a few partitions instead of both whole sides:
 
     .venv/bin/python bench/match_benchmark.py --sizes 10000000 --variants core,all \
         --scan
@@ -60,7 +60,8 @@ CURRENCIES = ("EUR", "EUR", "EUR", "USD", "USD", "GBP", "CHF", "JPY", "KWD")
 SCALE = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "KWD": 3}
 ROW_GROUP_ROWS = 100_000
 # Items of both sides per partition of a --scan run. On the 1,000,000-line data a
-# --scan run with this value peaked at 0.7 GB, against 1.6 GB for one run over
+# --scan run with this value peaked at 0.7 GB while partitions ran one at a time,
+# against 1.6 GB for one run over
 # all 2,000,000 items.
 SCAN_PARTITION_ROWS = 500_000
 INVOICE = r"(?i)^\s*(?:inv[-\s]*)?(.+)$"
@@ -458,7 +459,8 @@ def _run_engine_scan(data: Path, passes: str, *, partition_rows: int) -> dict[st
     """Match partitions scanned from the parquet files and keep only compact pairs.
 
     Each partition's groups shrink to integer id pairs with pass and status codes
-    before the next partition is read, so peak RSS contains one partition at a time.
+    as soon as the partition is done, so peak RSS contains the partitions that
+    `match_partitions` holds at once (two, and four being read) and not both sides.
     `seconds` includes reading the partitions, because reading is part of the
     partitioned run.
     """

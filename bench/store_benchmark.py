@@ -94,6 +94,7 @@ TIMED_STEPS = {
     (groups, "insert_tuples"): "insert_groups_and_items",
     (groups, "close_breaks"): "close_breaks",
     (service, "sync_breaks"): "open_breaks",
+    (service, "withdraw_grouped_requests"): "withdraw_requests",
 }
 
 
