@@ -61,8 +61,7 @@ SCALE = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0, "KWD": 3}
 ROW_GROUP_ROWS = 100_000
 # Items of both sides per partition of a --scan run. On the 1,000,000-line data a
 # --scan run with this value peaked at 0.7 GB while partitions ran one at a time,
-# against 1.6 GB for one run over
-# all 2,000,000 items.
+# against 1.6 GB for one run over all 2,000,000 items.
 SCAN_PARTITION_ROWS = 500_000
 INVOICE = r"(?i)^\s*(?:inv[-\s]*)?(.+)$"
 # Rates of `GeneratorOptions` in recon_platform.ledger_generator, plus the two
