@@ -310,11 +310,10 @@ async def test_unmatch_without_reason_names_field(
     assert missing.status_code == 422
     assert missing.json() == {
         "error": "RequestValidationError",
-        "detail": "reason is required in the request body",
+        "detail": "missing body field reason",
     }
     assert empty.json()["detail"] == (
-        "reason in the request body is invalid: String should have at least "
-        "1 character, found ''"
+        "invalid body field reason '': string should have at least 1 character"
     )
     assert (await statuses(app))["s1"] == "matched"
 
@@ -351,8 +350,8 @@ async def test_blank_reasons_and_comments_rejected(
     assert unmatch.status_code == 422
     assert manual.status_code == 422
     assert comment.status_code == 422
-    assert "reason in the request body is invalid" in unmatch.json()["detail"]
-    assert "body in the request body is invalid" in comment.json()["detail"]
+    assert "invalid body field reason" in unmatch.json()["detail"]
+    assert "invalid body field body" in comment.json()["detail"]
     assert (await statuses(app))["s1"] == "matched"
     assert (await statuses(app))["s2"] == "open"
 

@@ -417,7 +417,8 @@ async def test_api_diff_without_versions_uses_envelope(
     assert response.status_code == 422
     assert body["error"] == "RequestValidationError"
     assert body["detail"] == (
-        "from is required in the query string; to is required in the query string"
+        "missing query parameter from; send a whole number; "
+        "missing query parameter to; send a whole number"
     )
 
 

@@ -9,7 +9,6 @@ the active definitions in `app.state.definitions`, where the routes read them.
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Final
 
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -20,6 +19,7 @@ from recon_common.errors import ErrorBody, install_error_handler
 from recon_common.events import TOPIC_TRANSACTIONS_PARSED, Envelope, TransactionsParsed
 from recon_common.runtime import ServiceRuntime, health_router
 from recon_common.service_auth import carries_service_token
+from recon_common.validation_errors import describe_validation_errors, error_locations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.actions.endpoints import router as actions_router
@@ -37,47 +37,20 @@ log = structlog.get_logger(__name__)
 
 ChunkHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 
-# Words for the first element of a FastAPI validation error's `loc`.
-_REQUEST_PARTS: Final = {
-    "body": "request body",
-    "query": "query string",
-    "path": "URL path",
-    "header": "request headers",
-    "cookie": "cookies",
-}
-_MAX_INPUT_CHARS: Final = 80
-
-
-def describe_validation_error(error: dict[str, Any]) -> str:
-    """Render one FastAPI validation error as a sentence that names the field."""
-    location = [str(part) for part in error.get("loc", ())]
-    part = _REQUEST_PARTS.get(location[0], location[0]) if location else "request"
-    field = ".".join(location[1:])
-    kind = error.get("type", "")
-    message = str(error.get("msg", "invalid value"))
-    if kind == "json_invalid":
-        reason = (error.get("ctx") or {}).get("error", message)
-        return f"the request body is not valid JSON ({reason}); send a JSON object"
-    if kind == "missing":
-        return (
-            f"{field} is required in the {part}" if field else f"the {part} is required"
-        )
-    found = repr(error.get("input"))
-    if len(found) > _MAX_INPUT_CHARS:
-        found = found[: _MAX_INPUT_CHARS - 3] + "..."
-    subject = f"{field} in the {part}" if field else f"the {part}"
-    return f"{subject} is invalid: {message}, found {found}"
-
 
 async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
     # FastAPI's default body is {"detail": [...]} without the `error` field that
     # every other error of the service has. The reporting service shows `detail`
     # to the operator as text, so it becomes one sentence per invalid field.
     assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for it
-    detail = "; ".join(describe_validation_error(error) for error in exc.errors())
+    errors = exc.errors()
     # Field names only: the rejected input may be a reason text or an account.
-    fields = [".".join(str(part) for part in error["loc"]) for error in exc.errors()]
-    log.info("matcher.request.invalid", path=request.url.path, fields=fields)
+    log.info(
+        "matcher.request.invalid",
+        path=request.url.path,
+        fields=error_locations(errors),
+    )
+    detail = describe_validation_errors(request, errors)
     body = ErrorBody(error=type(exc).__name__, detail=detail)
     return JSONResponse(status_code=422, content=body.model_dump(mode="json"))
 

@@ -37,7 +37,7 @@ from recon_reporting.readmodel.handlers import handle_matches_produced
 from recon_reporting.reconciliations.endpoints import router as reconciliations_router
 from recon_reporting.settings import ReportingSettings
 from recon_reporting.transactions.endpoints import router as transactions_router
-from recon_reporting.validation_errors import (
+from recon_common.validation_errors import (
     describe_validation_errors,
     error_locations,
 )
