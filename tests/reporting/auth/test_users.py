@@ -13,6 +13,7 @@ from recon_reporting.auth.cli import add_user
 from recon_reporting.auth.passwords import hash_password, verify_password
 from recon_reporting.auth.users import read_users
 from recon_reporting.settings import ReportingSettings
+from structlog.testing import capture_logs
 
 from tests.reporting.conftest import make_client
 
@@ -75,11 +76,16 @@ async def test_development_start_creates_initial_user(
     )
     app = create_app(settings, start_kafka=False)
 
-    async with app.router.lifespan_context(app), make_client(app) as http:
-        password = (users_file.parent / "initial-password.txt").read_text().strip()
-        response = await http.post(
-            "/login", data={"username": "operator", "password": password}
-        )
+    with capture_logs() as logs:
+        async with app.router.lifespan_context(app), make_client(app) as http:
+            password_file = users_file.parent / "initial-password.txt"
+            password = password_file.read_text().strip()
+            response = await http.post(
+                "/login", data={"username": "operator", "password": password}
+            )
 
     assert response.status_code == 303
     assert json.loads(users_file.read_text())["users"][0]["role"] == "operator"
+    created = [e for e in logs if e["event"] == "reporting.initial_user.created"]
+    assert created[0]["password_file"] == str(password_file)
+    assert all(password not in str(entry) for entry in logs)

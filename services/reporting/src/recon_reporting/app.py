@@ -15,6 +15,10 @@ from recon_common.errors import ErrorBody, ReconError
 from recon_common.events import TOPIC_MATCHES_PRODUCED
 from recon_common.runtime import ServiceRuntime, health_router
 from recon_common.settings import Environment
+from recon_common.validation_errors import (
+    describe_validation_errors,
+    error_locations,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from recon_reporting.access.headers import SecurityHeadersMiddleware
@@ -25,7 +29,11 @@ from recon_reporting.auth.dependencies import LoginRequired
 from recon_reporting.auth.endpoints import router as auth_router
 from recon_reporting.auth.throttle import LoginThrottled
 from recon_reporting.auth.tokens import TokenSigner
-from recon_reporting.auth.users import UserStore, create_initial_user
+from recon_reporting.auth.users import (
+    INITIAL_PASSWORD_FILENAME,
+    UserStore,
+    create_initial_user,
+)
 from recon_reporting.breaks.endpoints import router as breaks_router
 from recon_reporting.files.endpoints import router as files_router
 from recon_reporting.matches.endpoints import router as matches_router
@@ -37,10 +45,6 @@ from recon_reporting.readmodel.handlers import handle_matches_produced
 from recon_reporting.reconciliations.endpoints import router as reconciliations_router
 from recon_reporting.settings import ReportingSettings
 from recon_reporting.transactions.endpoints import router as transactions_router
-from recon_common.validation_errors import (
-    describe_validation_errors,
-    error_locations,
-)
 
 log = structlog.get_logger(__name__)
 
@@ -53,13 +57,13 @@ def _create_initial_user(settings: ReportingSettings) -> None:
     password = create_initial_user(settings.users_file)
     if password is None:
         return
-    # Development only: the person who started the platform needs this password
-    # once, and the CLI that starts it reads the file next to the users file.
+    # The password stays out of the log, which other users of the machine may
+    # read. It is in a file that only the owner can read, and the CLI that starts
+    # the platform prints it from there.
     log.warning(
         "reporting.initial_user.created",
         username="operator",
-        password=password,
-        users_file=str(settings.users_file),
+        password_file=str(settings.users_file.parent / INITIAL_PASSWORD_FILENAME),
     )
 
 
