@@ -171,3 +171,15 @@ async def test_unreachable_matcher_server_error_heading(
     assert heading_of(page) == SERVER_ERROR
     assert detail_of(page).startswith("the matcher at http://127.0.0.1:")
     assert "MatcherUnavailable" not in page.text
+
+
+async def test_approvals_unreachable_matcher_lists_nothing(
+    unreachable_matcher_app: FastAPI,
+) -> None:
+    async with signed_in(unreachable_matcher_app, "otto") as http:
+        page = await http.get("/approvals", headers=HTML_ACCEPT)
+
+    assert page.status_code == 200
+    assert "Loading the queue failed: the matcher at http://127.0.0.1:" in page.text
+    assert "No pending requests." not in page.text
+    assert "The requests could not be loaded, so none are listed." in page.text
