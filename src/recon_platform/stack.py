@@ -1,9 +1,10 @@
 """The local platform: a Kafka broker and the five services as background processes.
 
 Everything lives under one data folder (default `./.data`): each service's SQLite
-database and files in `<data>/<service>/`, logs in `<data>/logs/`, process ids in
-`<data>/run/`. The processes outlive the command that started them, so `recon status`
-and `recon down` can find them later.
+database and files in `<data>/<service>/`, logs in `<data>/logs/`, process ids and
+the port offset in `<data>/run/`. The processes outlive the command that started
+them, so `recon status` and `recon down` can find them later, on the ports they
+started on even when `RECON_PORT_OFFSET` is not set again.
 
 The ingest service creates its SFTP host key on first start. Once ingest is ready,
 the stack writes that key's public half to `<data>/ingest/known_hosts`, so OpenSSH's
@@ -46,6 +47,9 @@ _BASE_PORTS = {
     "kafka": 19092,
 }
 
+
+# The file in `<data>/run/` with the port offset that the running stack uses.
+_OFFSET_FILE = "port-offset"
 
 # Seconds between "still waiting" lines while services start.
 PROGRESS_INTERVAL_S = 5.0
@@ -91,7 +95,6 @@ class LocalStack:
         extra_env: dict[str, dict[str, str]] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
-        self.ports = ports or Ports(int(os.environ.get("RECON_PORT_OFFSET", "0")))
         # Tests point the services at PostgreSQL databases and a shared broker.
         self.database_urls = database_urls or {}
         self.topic_prefix = topic_prefix
@@ -105,6 +108,23 @@ class LocalStack:
         self.logs_dir = self.data_dir / "logs"
         self.run_dir = self.data_dir / "run"
         self.kafka_dir = self.data_dir / "kafka"
+        self.ports = ports or Ports(self._default_offset())
+
+    def _default_offset(self) -> int:
+        """Return `RECON_PORT_OFFSET`, else the offset the running stack started with.
+
+        A user who started the stack with an offset and forgot it in `recon status`
+        or `recon down` would otherwise look for the services on other ports.
+        """
+        text = os.environ.get("RECON_PORT_OFFSET")
+        if text is not None:
+            return int(text)
+        if any(self.running_pid(service) for service in SERVICE_ORDER):
+            try:
+                return int((self.run_dir / _OFFSET_FILE).read_text())
+            except (OSError, ValueError):
+                return 0
+        return 0
 
     def url(self, service: str) -> str:
         """Return the HTTP base URL of a service."""
@@ -224,13 +244,18 @@ class LocalStack:
     def up(self, *, progress: "Progress") -> None:
         """Start the broker and every service, and wait until all are ready."""
         if self.broker() is not None or any(map(self.running_pid, SERVICE_ORDER)):
+            running = [name for name in SERVICE_ORDER if self.running_pid(name)]
+            stopped = [name for name in SERVICE_ORDER if name not in running]
+            state = f"{', '.join(stopped)} stopped" if stopped else "all services run"
             raise StackError(
-                f"the platform already runs from {self.data_dir}, so run `recon down` "
-                "first"
+                f"the platform already runs from {self.data_dir} on port offset "
+                f"{self.ports.offset} ({state}); run `recon down` first, then "
+                "`recon up`"
             )
         self.check_ports_free()
         for folder in (self.logs_dir, self.run_dir, self.kafka_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / _OFFSET_FILE).write_text(f"{self.ports.offset}\n")
 
         if self.kafka_bootstrap is None:
             progress(

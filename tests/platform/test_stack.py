@@ -1,5 +1,6 @@
 """Tests for the local stack: one service token that every service accepts."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,47 @@ def test_stack_token_accepted_by_key_broker(
     )
 
     assert caller_found.service == caller
+
+
+def _running_stack_folder(tmp_path: Path, *, offset: str) -> Path:
+    """Write the run folder of a stack whose key broker is this test's process."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "keyvault.pid").write_text(str(os.getpid()))
+    (run_dir / "port-offset").write_text(f"{offset}\n")
+    return tmp_path
+
+
+def test_stack_running_uses_recorded_offset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RECON_PORT_OFFSET", raising=False)
+    data_dir = _running_stack_folder(tmp_path, offset="700")
+
+    stack = LocalStack(data_dir)
+
+    assert stack.ports.offset == 700
+    assert stack.url("matcher") == "http://127.0.0.1:8782"
+
+
+def test_stack_offset_variable_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_PORT_OFFSET", "100")
+    data_dir = _running_stack_folder(tmp_path, offset="700")
+
+    stack = LocalStack(data_dir)
+
+    assert stack.ports.offset == 100
+
+
+def test_stack_stopped_ignores_recorded_offset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RECON_PORT_OFFSET", raising=False)
+    data_dir = _running_stack_folder(tmp_path, offset="700")
+    (data_dir / "run" / "keyvault.pid").unlink()
+
+    stack = LocalStack(data_dir)
+
+    assert stack.ports.offset == 0
