@@ -18,6 +18,7 @@ from recon_common.settings import Environment
 from recon_matcher.app import create_app as create_matcher_app
 from recon_matcher.models import OutboxMessage, ProcessedEvent
 from recon_matcher.settings import MatcherSettings
+from recon_reporting.actions.client import MatcherRejected
 from recon_reporting.app import create_app as create_reporting_app
 from recon_reporting.auth.passwords import hash_password
 from recon_reporting.auth.roles import Role
@@ -135,7 +136,7 @@ async def test_reporting_manual_match_reaches_matcher(
 
     assert viewer.status_code == 403
     assert outside.status_code == 422
-    assert outside.json()["error"] == "MatcherRejected"
+    assert outside.json()["error"] == "OutsideTolerance"
 
 
 async def test_reporting_four_eyes_write_off(
@@ -179,3 +180,14 @@ async def test_reporting_rerun_dry_run_reaches_matcher(
     assert body["dry_run"] is True
     assert body["value_date_from"] == day
     assert body["value_date_to"] == day
+
+
+def test_matcher_server_error_becomes_bad_gateway() -> None:
+    rejected = MatcherRejected(500, "", "Internal Server Error")
+
+    assert rejected.status_code == 502
+    assert rejected.error == "MatcherRejected"
+    assert rejected.detail == (
+        "the matcher failed with status 500 (Internal Server Error); see the "
+        "matcher's log, then try again"
+    )

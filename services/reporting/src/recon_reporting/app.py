@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from recon_reporting.access.headers import SecurityHeadersMiddleware
 from recon_reporting.access.middleware import IPAllowlistMiddleware
+from recon_reporting.actions.client import MatcherRejected
 from recon_reporting.actions.endpoints import router as actions_router
 from recon_reporting.api_docs import install_api_docs
 from recon_reporting.auth.dependencies import LoginRequired
@@ -100,9 +101,10 @@ def _error_response(
 async def _handle_recon_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ReconError)  # noqa: S101 - registered for it only
     headers = exc.headers if isinstance(exc, LoginThrottled) else None
+    error = exc.error if isinstance(exc, MatcherRejected) else type(exc).__name__
     return _error_response(
         request,
-        error=type(exc).__name__,
+        error=error,
         detail=exc.detail,
         status_code=exc.status_code,
         headers=headers,

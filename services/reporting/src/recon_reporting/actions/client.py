@@ -17,12 +17,23 @@ class MatcherUnavailable(ReconError):
 
 
 class MatcherRejected(ReconError):
-    """An error response of the matcher, passed on with its status and detail."""
+    """An error response of the matcher, passed on with its status and detail.
+
+    The API answers with the matcher's error name (such as `StateConflict`), so a
+    client can tell a conflict from a missing item. A server error of the matcher
+    becomes 502, because the reporting service did nothing wrong.
+    """
 
     def __init__(self, status_code: int, error: str, detail: Any) -> None:
+        if status_code >= 500:
+            detail = (
+                f"the matcher failed with status {status_code} ({detail}); see "
+                "the matcher's log, then try again"
+            )
+            status_code = 502
         super().__init__(str(detail), detail=detail)
         self.status_code = status_code  # type: ignore[misc]
-        self.error = error
+        self.error = error or type(self).__name__
 
 
 async def call_matcher(
