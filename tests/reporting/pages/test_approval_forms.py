@@ -2,6 +2,9 @@
 
 import httpx
 from fastapi import FastAPI
+from recon_common.db import session_scope
+from recon_common.runtime import ServiceRuntime
+from recon_matcher.models import ApprovalRecord
 
 from tests.reporting.pages.conftest import (
     APPROVER,
@@ -136,3 +139,25 @@ async def test_viewer_queue_comes_from_read_model(
     assert f'id="approval-{worked_day.approval_id}"' in page.text
     assert "Your role may only read" in page.text
     assert 'name="csrf_token"' not in page.text
+
+
+async def test_rejection_note_reaches_matcher(
+    live_matcher: FastAPI, operator_app: FastAPI, worked_day: WorkedDay
+) -> None:
+    approval = worked_day.approval_id
+    async with signed_in(operator_app, APPROVER) as http:
+        queue = await http.get("/approvals")
+        await post_form(
+            http,
+            f"/approvals/{approval}/reject",
+            {"next": "/approvals", "reason": "  raised twice  "},
+            token=csrf_of(queue),
+        )
+
+    runtime: ServiceRuntime = live_matcher.state.runtime
+    async with session_scope(runtime.sessions) as session:
+        record = await session.get(ApprovalRecord, approval)
+    assert 'id="reject-note-1"' in queue.text
+    assert record is not None
+    assert record.state == "rejected"
+    assert record.decision_note == "raised twice"

@@ -104,6 +104,15 @@ def row_ids(page: httpx.Response) -> list[str]:
     return ROW_PATTERN.findall(page.text)
 
 
+def next_field(page: httpx.Response, form_id: str) -> str:
+    """Return the `next` path that a form of the group page posts."""
+    form = re.search(rf'<form id="{form_id}".*?</form>', page.text, re.DOTALL)
+    assert form is not None, form_id
+    found = re.search(r'name="next" value="([^"]*)"', form.group(0))
+    assert found is not None, form_id
+    return found.group(1)
+
+
 def row_of(page: httpx.Response, group_id: str) -> str:
     """Return the HTML of one group's row of the queue."""
     found = re.search(rf'<tr id="review-{group_id}">(.*?)</tr>', page.text, re.DOTALL)
@@ -146,7 +155,7 @@ async def test_review_row_shows_group_fields(
     page = await client.get("/review")
 
     row = row_of(page, group.group_id)
-    assert f'href="/match-groups/{group.group_id}"' in row
+    assert f'href="/match-groups/{group.group_id}?from=review"' in row
     assert f'href="/reconciliations/{RECONCILIATION_ID}"' in row
     assert "<td>amount-tolerance</td>" in row
     assert '<td class="num">0.72</td>' in row
@@ -476,3 +485,22 @@ async def test_review_confirm_empties_queue(
     assert row_ids(before) == [group]
     assert group not in row_ids(after)
     assert "No proposed match groups wait for review." in after.text
+
+
+async def test_group_from_review_returns_to_queue(
+    live_matcher: FastAPI, operator_app: FastAPI, worked_day: WorkedDay
+) -> None:
+    group = worked_day.proposed_group
+    async with signed_in(operator_app, "otto") as http:
+        page = await http.get(f"/match-groups/{group}?from=review")
+        rejected = await post_form(
+            http,
+            f"/match-groups/{group}/reject",
+            {"next": next_field(page, "reject-form"), "reason": "different payer"},
+            token=csrf_of(page),
+        )
+
+    assert 'href="/review">Back to the review queue</a>' in page.text
+    assert next_field(page, "confirm-form") == "/review"
+    assert next_field(page, "unmatch-form") == "/review"
+    assert rejected.url.path == "/review"

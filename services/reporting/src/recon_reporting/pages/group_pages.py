@@ -55,6 +55,8 @@ async def match_group(
             "currency": matches_service.single_currency(detail),
             "status": row.status,
             "origin": row.origin,
+            # Opened from the review queue: the forms return there afterwards.
+            "from_review": request.query_params.get("from") == "review",
             "comments": [
                 CommentOut(
                     author=item.author, body=item.body, created_at=item.created_at
