@@ -64,3 +64,22 @@ async def session_pair(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+@pytest.fixture
+async def sessions(admin_url: str | None, tmp_path: Path) -> AsyncIterator[Sessions]:
+    """Return a session factory of one empty migrated database."""
+    if admin_url is None:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'matcher.db'}"
+        name = None
+    else:
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        url = await create_database(admin_url, name)
+    await upgrade_async("recon_matcher", url)
+    engine = create_engine(url)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+        if name is not None:
+            await drop_database(str(admin_url), name)

@@ -69,10 +69,11 @@ PROPOSED_CONDITION = "status = 'proposed'"
 
 
 class MatchGroupRecord(Base):
-    """One live match group, made by a pass or by an operator.
+    """One match group, made by a pass or by an operator.
 
-    A dissolved group (unmatched, rejected or undone by a re-run) is deleted; the
-    audit events and the `matches-produced` messages keep its history.
+    An unmatched or rejected group stays as a tombstone without items. A group that
+    a re-run undoes is deleted. The audit events and the `matches-produced`
+    messages keep the history of both.
     """
 
     __tablename__ = "match_groups"
@@ -95,6 +96,11 @@ class MatchGroupRecord(Base):
     # The definition version that formed the group (or checked a manual match).
     # NULL for groups stored before versions were recorded.
     definition_version: Mapped[int | None] = mapped_column(Integer)
+    # The sorted transaction ids of a tombstone as a JSON array, written when an
+    # operator dissolves the group, because its items are deleted then. The engine
+    # compares its new groups with these sets, whatever pass formed either group.
+    # NULL on live groups and on tombstones whose items were not recorded.
+    tombstone_item_ids: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # Tombstones (unmatched or rejected groups) of a reconciliation, looked up

@@ -320,7 +320,9 @@ async def _decide(
         raise ApprovalNotFound(f"approval request {approval_id!r} not found")
     # The break is locked before its request, in the order of a matching run that
     # withdraws the request, so the two cannot deadlock. The request is read again
-    # under its lock, because a run may have withdrawn it meanwhile.
+    # under its lock, because a run may have withdrawn it meanwhile. SQLite ignores
+    # these locks, so `breaks.decide` also claims the request with a conditional
+    # UPDATE, which lets only one of two racing decisions through on both databases.
     row = await get_break(session, found.transaction_id)
     approval = await _lock_approval(session, approval_id)
     definition = find_definition(_definitions(request), row.reconciliation_id)
@@ -440,6 +442,7 @@ async def rerun_reconciliation(
         groups_formed=plan.form,
         dissolved_group_ids=rerun.group_ids(plan.dissolve),
         open_breaks_after=rerun.open_after(plan),
+        withdrawn_requests=plan.withdrawals,
         ran_at=plan.ran_at,
     )
     if dry_run:

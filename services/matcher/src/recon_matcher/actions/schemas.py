@@ -97,6 +97,20 @@ class ApprovalOut(BaseModel):
     decision_note: str | None
 
 
+class PlannedWithdrawal(BaseModel):
+    """A pending request that an applied re-run would withdraw."""
+
+    model_config = ConfigDict(frozen=True)
+
+    approval_id: str
+    transaction_id: str
+    # write_off or force_close
+    action: str
+    # The live group that would contain the item: a group that the re-run forms,
+    # or the group that contains it now and that the re-run keeps.
+    group_id: str
+
+
 class RerunOut(BaseModel):
     """The changes of a re-run, or with `dry_run` the changes it would make."""
 
@@ -111,6 +125,9 @@ class RerunOut(BaseModel):
     groups_formed: list[MatchGroup]
     dissolved_group_ids: list[str]
     open_breaks_after: int
+    # The pending write-off and force-close requests that applying withdraws,
+    # each with the group that would hold its item.
+    withdrawn_requests: list[PlannedWithdrawal]
     ran_at: datetime
 
 

@@ -6,9 +6,15 @@ force-close ends its break (see `states`). The `match_group_items` primary key o
 `transaction_id` keeps one item out of two live groups, whatever the code above it
 does. Forming a group inserts the group before its items, and dissolving it deletes
 the items before the group, because no foreign key orders them.
+
+A tombstone (an unmatched or rejected group) keeps its sorted item ids in
+`tombstone_item_ids`, and the engine does not form a group of the same items in the
+same reconciliation again. The comparison is by item set and not by group id,
+because the engine's group id includes the pass name, which an operator may rename.
 """
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -62,6 +68,7 @@ __all__ = [
     "group_values",
     "reopen_breaks",
     "store_groups",
+    "tombstone_items_text",
     "tombstoned_ids",
 ]
 
@@ -189,27 +196,60 @@ def _engine_group_values(group: MatchGroup) -> tuple[Any, ...]:
     )
 
 
+def tombstone_items_text(transaction_ids: Iterable[str]) -> str:
+    """Return the `tombstone_item_ids` value of a group of `transaction_ids`."""
+    return json.dumps(sorted(transaction_ids))
+
+
 async def tombstoned_ids(
     session: AsyncSession, groups: Sequence[MatchGroup]
 ) -> set[str]:
-    """Return the ids of `groups` that an operator dissolved before.
+    """Return the ids of `groups` whose set of items an operator dissolved before.
 
-    It reads the tombstones of the groups' reconciliations through the partial
-    index `ix_match_groups_tombstones` and compares the ids in Python, so a run of
-    a million groups sends no million ids to the database.
+    A group is blocked when a tombstone of its reconciliation has exactly its set
+    of transaction ids, whatever pass formed either. A tombstone stored before item
+    sets were recorded (`tombstone_item_ids` NULL) blocks only a group of its own
+    id. The tombstones are read through the partial index
+    `ix_match_groups_tombstones` and compared in Python, so a run of a million
+    groups sends no million ids to the database. Only a group whose first item is
+    an item of some tombstone builds a set for the comparison.
     """
     if not groups:
         return set()
     await session.flush()
     reconciliation_ids = sorted({group.reconciliation_id for group in groups})
-    rows = await session.scalars(
-        select(_GROUPS.c.group_id).where(
+    rows = await session.execute(
+        select(
+            _GROUPS.c.group_id,
+            _GROUPS.c.reconciliation_id,
+            _GROUPS.c.tombstone_item_ids,
+        ).where(
             text(TOMBSTONE_CONDITION),
             _GROUPS.c.reconciliation_id.in_(reconciliation_ids),
         )
     )
-    tombstones = set(rows)
-    return {group.group_id for group in groups if group.group_id in tombstones}
+    legacy_ids: set[str] = set()
+    item_sets: set[tuple[str, frozenset[str]]] = set()
+    members: set[str] = set()
+    for group_id, reconciliation_id, stored in rows:
+        if stored is None:
+            legacy_ids.add(group_id)
+            continue
+        transaction_ids: list[str] = json.loads(stored)
+        item_sets.add((reconciliation_id, frozenset(transaction_ids)))
+        members.update(transaction_ids)
+    if not legacy_ids and not item_sets:
+        return set()
+    return {
+        group.group_id
+        for group in groups
+        if group.group_id in legacy_ids
+        or (
+            group.transaction_ids
+            and group.transaction_ids[0] in members
+            and (group.reconciliation_id, frozenset(group.transaction_ids)) in item_sets
+        )
+    }
 
 
 async def group_items(session: AsyncSession, group_id: str) -> list[str]:
@@ -234,20 +274,22 @@ async def dissolve_groups(
 ) -> list[str]:
     """Dissolve groups, return their items to open breaks and return the item ids.
 
-    With `tombstone` the rows stay with that status and no items, so that the
-    engine's stable group id cannot form the same group again. Without it the rows
-    are deleted.
+    With `tombstone` the rows stay with that status, no items and their item ids
+    in `tombstone_item_ids`, so that the engine does not form a group of the same
+    items again (see `tombstoned_ids`). Without it the rows are deleted.
     """
     if not rows:
         return []
     group_ids = [row.group_id for row in rows]
-    item_ids = list(
-        await session.scalars(
-            select(MatchGroupItem.transaction_id).where(
-                MatchGroupItem.group_id.in_(group_ids)
-            )
+    members = await session.execute(
+        select(MatchGroupItem.transaction_id, MatchGroupItem.group_id).where(
+            MatchGroupItem.group_id.in_(group_ids)
         )
     )
+    items_of: dict[str, list[str]] = {}
+    for transaction_id, group_id in members:
+        items_of.setdefault(group_id, []).append(transaction_id)
+    item_ids = [tid for group_id in group_ids for tid in items_of.get(group_id, [])]
     await session.execute(
         delete(MatchGroupItem).where(MatchGroupItem.group_id.in_(group_ids))
     )
@@ -256,6 +298,9 @@ async def dissolve_groups(
             await session.delete(row)
         else:
             row.status = tombstone
+            row.tombstone_item_ids = tombstone_items_text(
+                items_of.get(row.group_id, [])
+            )
     await session.flush()
     records = await _transactions(session, item_ids)
     await reopen_breaks(

@@ -3,10 +3,17 @@
 A re-run takes the open items in the range and the items of the engine's groups
 whose items all lie in the range, and matches them again with the current
 definition. Groups that an operator made or confirmed, and their items, stay as
-they are, and so do written-off and closed items. A group that comes out of the
-engine again with the same items and status keeps its row, because group ids are
-derived from the definition, the pass and the items. A dry run computes the same
-plan and changes nothing.
+they are, and so do written-off and closed items.
+
+A live group whose set of items comes out of the engine again with the same status
+keeps its row, with the id, pass name, score and `definition_version` it was
+formed with. The comparison is by item set, not by group id, because the group id
+includes the pass name, and renaming a pass must not dissolve and form groups
+again. With another status the group is dissolved and formed again, because its
+items then read as matched instead of proposed or the other way round.
+
+A dry run computes the same plan, including the pending requests that applying it
+would withdraw, and changes nothing.
 """
 
 from collections.abc import Sequence
@@ -17,6 +24,7 @@ from recon_common.events import BreakReason, MatchGroup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recon_matcher.actions.schemas import PlannedWithdrawal
 from recon_matcher.changes import MatchChanges
 from recon_matcher.definitions import Definition
 from recon_matcher.models import MatchGroupItem, MatchGroupRecord, TransactionRecord
@@ -33,7 +41,10 @@ from recon_matcher.reconciliation.service import (
     sync_breaks,
     unmatched_ids,
 )
-from recon_matcher.reconciliation.withdrawals import withdraw_grouped_requests
+from recon_matcher.reconciliation.withdrawals import (
+    planned_withdrawals,
+    withdraw_grouped_requests,
+)
 from recon_matcher.settings import MatcherSettings
 
 
@@ -51,11 +62,14 @@ class RerunPlan:
     reasons: dict[str, BreakReason]
     open_before: int
     ran_at: datetime
+    # The pending write-off and force-close requests that applying would withdraw,
+    # each with the group that would contain its item.
+    withdrawals: list[PlannedWithdrawal]
 
 
 async def _eligible_groups(
     session: AsyncSession, *, definition: Definition, start: date, end: date
-) -> tuple[list[MatchGroupRecord], list[TransactionRecord]]:
+) -> tuple[list[MatchGroupRecord], dict[str, list[TransactionRecord]]]:
     rows = await session.execute(
         select(MatchGroupRecord, TransactionRecord)
         .join(MatchGroupItem, MatchGroupItem.group_id == MatchGroupRecord.group_id)
@@ -80,17 +94,17 @@ async def _eligible_groups(
         for group_id, members in items.items()
         if all(start <= member.value_date <= end for member in members)
     ]
-    records = [record for group in chosen for record in items[group.group_id]]
-    return chosen, records
+    return chosen, {group.group_id: items[group.group_id] for group in chosen}
 
 
 async def plan_rerun(
     session: AsyncSession, *, definition: Definition, start: date, end: date
 ) -> tuple[RerunPlan, list[MatchGroup]]:
     """Compute the re-run of `definition` over `[start, end]` without writing."""
-    groups, grouped = await _eligible_groups(
+    groups, members = await _eligible_groups(
         session, definition=definition, start=start, end=end
     )
+    grouped = [record for records in members.values() for record in records]
     open_rows = (
         await session.scalars(
             select(TransactionRecord).where(
@@ -107,30 +121,38 @@ async def plan_rerun(
         matched_at=now, definition_version=definition.stored_version
     )
     blocked = await tombstoned_ids(session, formed)
-    expected_groups = {
-        group.group_id: group for group in formed if group.group_id not in blocked
+    expected = {
+        frozenset(group.transaction_ids): group
+        for group in formed
+        if group.group_id not in blocked
     }
-    kept = [
-        row
-        for row in groups
-        if row.group_id in expected_groups
-        and expected_groups[row.group_id].status.value == row.status
-    ]
+    kept: list[MatchGroupRecord] = []
+    kept_sets: set[frozenset[str]] = set()
+    for row in groups:
+        item_set = frozenset(record.transaction_id for record in members[row.group_id])
+        match = expected.get(item_set)
+        if match is not None and match.status.value == row.status:
+            kept.append(row)
+            kept_sets.add(item_set)
     kept_ids = {row.group_id for row in kept}
+    dissolve = [row for row in groups if row.group_id not in kept_ids]
+    form = [group for key, group in expected.items() if key not in kept_sets]
     plan = RerunPlan(
         items=items,
         open_items=len(in_range),
         kept=kept,
-        dissolve=[row for row in groups if row.group_id not in kept_ids],
-        form=[
-            group
-            for group in expected_groups.values()
-            if group.group_id not in kept_ids
-        ],
+        dissolve=dissolve,
+        form=form,
         unmatched=unmatched_ids(result, formed, blocked=blocked),
         reasons=break_reasons(result),
         open_before=len(open_rows),
         ran_at=now,
+        withdrawals=await planned_withdrawals(
+            session,
+            definition=definition,
+            form=form,
+            dissolved_group_ids={row.group_id for row in dissolve},
+        ),
     )
     return plan, formed
 
@@ -151,7 +173,8 @@ async def apply_rerun(
     """Dissolve and form the plan's groups and keep a break on every other item.
 
     A pending write-off or force-close request of an item that the plan groups is
-    withdrawn.
+    withdrawn: the requests of `plan.withdrawals`, unless another action changed
+    the requests or groups since the plan was computed.
     """
     now = datetime.now(UTC)
     await dissolve_groups(

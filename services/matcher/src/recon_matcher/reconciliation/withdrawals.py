@@ -5,7 +5,8 @@ When a run or an applied re-run puts the item in a live group, the run closes th
 break, so the request can no longer take effect. The run then withdraws it in its
 own transaction. The request records the run as the decider and the group in its
 note. An audit event records the transition, and a `matches-produced` message
-carries it with the action and actor, as the approve and reject routes do.
+carries it with the action and actor, as the approve and reject routes do. A dry
+re-run lists the requests that applying it would withdraw (`planned_withdrawals`).
 
 Lock order: a request is locked after its break. The run has closed, and so locked,
 the breaks of its grouped items before it locks their requests here, and the
@@ -13,15 +14,17 @@ approve and reject routes lock the break before the request, so the two cannot
 deadlock on PostgreSQL.
 """
 
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Final
 
 import structlog
 from recon_common.audit import record_audit
-from sqlalchemy import select
+from recon_common.events import MatchGroup
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_matcher.actions.schemas import ApprovalState
+from recon_matcher.actions.schemas import ApprovalState, PlannedWithdrawal
 from recon_matcher.changes import MatchChanges, new_run_id, publish_changes
 from recon_matcher.definitions import Definition
 from recon_matcher.models import (
@@ -29,6 +32,7 @@ from recon_matcher.models import (
     MatchGroupItem,
     MatchGroupRecord,
     OutboxMessage,
+    TransactionRecord,
 )
 from recon_matcher.reconciliation.groups import LIVE_GROUP_STATUSES
 from recon_matcher.settings import MatcherSettings
@@ -38,6 +42,80 @@ log = structlog.get_logger(__name__)
 # The `decided_by` of a request that a matching run withdrew, and the actor of its
 # audit event and `matches-produced` message.
 RUN_ACTOR: Final = "matcher run"
+
+
+def _pending_in_live_groups(
+    definition: Definition,
+) -> Select[ApprovalRecord, str]:
+    return (
+        select(ApprovalRecord, MatchGroupItem.group_id)
+        .join(
+            MatchGroupItem,
+            MatchGroupItem.transaction_id == ApprovalRecord.transaction_id,
+        )
+        .join(
+            MatchGroupRecord,
+            MatchGroupRecord.group_id == MatchGroupItem.group_id,
+        )
+        .where(
+            ApprovalRecord.state == ApprovalState.PENDING.value,
+            MatchGroupRecord.reconciliation_id == definition.id,
+            MatchGroupRecord.status.in_(sorted(LIVE_GROUP_STATUSES)),
+        )
+        .order_by(ApprovalRecord.transaction_id)
+    )
+
+
+async def planned_withdrawals(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    form: Sequence[MatchGroup],
+    dissolved_group_ids: Collection[str],
+) -> list[PlannedWithdrawal]:
+    """Return the requests that dissolving and then forming groups would withdraw.
+
+    These are the pending requests of `definition` whose item would be in a live
+    group afterwards: a group of `form`, or a live group now that is not among
+    `dissolved_group_ids`. Both reads start from the pending requests, which are
+    few, and nothing is locked or written.
+    """
+    planned: dict[str, PlannedWithdrawal] = {}
+    current = await session.execute(_pending_in_live_groups(definition))
+    for approval, group_id in current:
+        if group_id not in dissolved_group_ids:
+            planned[approval.approval_id] = _planned(approval, group_id)
+    pending = await session.scalars(
+        select(ApprovalRecord)
+        .join(
+            TransactionRecord,
+            TransactionRecord.transaction_id == ApprovalRecord.transaction_id,
+        )
+        .where(
+            ApprovalRecord.state == ApprovalState.PENDING.value,
+            TransactionRecord.reconciliation_id == definition.id,
+        )
+    )
+    by_item: dict[str, list[ApprovalRecord]] = {}
+    for approval in pending:
+        by_item.setdefault(approval.transaction_id, []).append(approval)
+    if by_item:
+        for group in form:
+            for transaction_id in group.transaction_ids:
+                for approval in by_item.get(transaction_id, []):
+                    planned[approval.approval_id] = _planned(approval, group.group_id)
+    return sorted(
+        planned.values(), key=lambda entry: (entry.transaction_id, entry.approval_id)
+    )
+
+
+def _planned(approval: ApprovalRecord, group_id: str) -> PlannedWithdrawal:
+    return PlannedWithdrawal(
+        approval_id=approval.approval_id,
+        transaction_id=approval.transaction_id,
+        action=approval.action,
+        group_id=group_id,
+    )
 
 
 async def withdraw_grouped_requests(
@@ -56,22 +134,7 @@ async def withdraw_grouped_requests(
     """
     rows = (
         await session.execute(
-            select(ApprovalRecord, MatchGroupItem.group_id)
-            .join(
-                MatchGroupItem,
-                MatchGroupItem.transaction_id == ApprovalRecord.transaction_id,
-            )
-            .join(
-                MatchGroupRecord,
-                MatchGroupRecord.group_id == MatchGroupItem.group_id,
-            )
-            .where(
-                ApprovalRecord.state == ApprovalState.PENDING.value,
-                MatchGroupRecord.reconciliation_id == definition.id,
-                MatchGroupRecord.status.in_(sorted(LIVE_GROUP_STATUSES)),
-            )
-            .order_by(ApprovalRecord.transaction_id)
-            .with_for_update(of=ApprovalRecord)
+            _pending_in_live_groups(definition).with_for_update(of=ApprovalRecord)
         )
     ).all()
     withdrawn: list[ApprovalRecord] = []
