@@ -448,3 +448,52 @@ async def test_activating_active_version_says_nothing_changed(seeded: FastAPI) -
     )
     assert flash_of(detail).endswith("Nothing changed.")
     assert 'class="flash flash-info"' in detail.text
+
+
+def base_version_of(page: httpx.Response) -> str:
+    """Return the base version that the edit form posts."""
+    found = re.search(r'name="base_version" value="(\d+)"', page.text)
+    assert found is not None, "the edit form carries no base version"
+    return found.group(1)
+
+
+async def test_stale_save_keeps_text_and_names_newer(
+    live_matcher: FastAPI, seeded: FastAPI
+) -> None:
+    async with (
+        signed_in(seeded, APPROVER) as approver,
+        signed_in(seeded, "admin") as admin,
+    ):
+        approver_form = await approver.get(f"{PAGE}/edit")
+        admin_form = await admin.get(f"{PAGE}/edit")
+        newer = await save(
+            admin,
+            csrf_of(admin_form),
+            definition_text(tolerance="2.00"),
+            base_version=base_version_of(admin_form),
+            activate="true",
+        )
+        stale = await save(
+            approver,
+            csrf_of(approver_form),
+            definition_text(tolerance="4.00"),
+            base_version=base_version_of(approver_form),
+            note="wider tolerance",
+            activate="true",
+        )
+        listing = await approver.get("/definitions")
+
+    page_text = html.unescape(stale.text)
+    assert newer.status_code == 303
+    assert stale.status_code == 409
+    assert "Someone saved a newer version" in page_text
+    assert "the newest version is 2, saved by admin at " in page_text
+    assert "Nothing was saved" in page_text
+    assert "Your text is still in the form below" in page_text
+    assert "4.00" in textarea_of(stale)
+    assert 'value="wider tolerance"' in stale.text
+    assert base_version_of(stale) == "1"
+    assert active_version_of(listing) == "2"
+    audit = await matcher_audit(live_matcher)
+    assert ("definition.save", "admin", "success") in audit
+    assert ("definition.save", APPROVER, "success") not in audit

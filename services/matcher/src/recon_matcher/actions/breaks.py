@@ -8,11 +8,13 @@ request (see `reconciliation.withdrawals`).
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import structlog
 from recon_common.errors import Forbidden
 from recon_common.events import BreakState, Comment
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.actions.auth import Actor
@@ -186,39 +188,37 @@ async def decide(
     actor: Actor,
     settings: MatcherSettings,
 ) -> ApprovalRecord:
-    """Approve or reject a pending request; approval ends the break."""
-    if approval.state == ApprovalState.WITHDRAWN.value:
-        raise StateConflict(
-            f"request {approval.approval_id} is withdrawn: {approval.decided_by} "
-            f"withdrew it because {approval.decision_note or 'its break closed'}. "
-            "A withdrawn request cannot be approved or rejected; if the item is "
-            "unmatched later, request the write-off or force-close again"
-        )
-    if approval.state != ApprovalState.PENDING.value:
-        raise StateConflict(
-            f"request {approval.approval_id} is {approval.state} already; "
-            "a decided request cannot change"
-        )
+    """Approve or reject a pending request; approval ends the break.
+
+    The request leaves `pending` through one conditional UPDATE before the break
+    changes, so of two users who decide at the same moment exactly one wins. The
+    other gets the 409 that a later second decision gets.
+    """
+    _require_pending(approval)
     if approve and approval.requested_by == actor.username:
         raise OwnApprovalForbidden(
             f"request {approval.approval_id} was made by {actor.username}; a "
             "different user must approve it (four-eyes rule)"
         )
-    if approve and row.state not in LIVE_STATES:
-        # A run withdraws the request in the transaction that matches the item, so
-        # only a request left pending by an earlier matcher version gets here.
-        raise StateConflict(
-            f"request {approval.approval_id} cannot be approved: the break of "
-            f"transaction {row.transaction_id!r} is {row.state} since the request "
-            "was made; reject the request instead"
-        )
-    approval.state = (
-        ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-    ).value
-    approval.decided_by = actor.username
-    approval.decided_at = datetime.now(UTC)
-    approval.decision_note = note
     if approve:
+        _require_live_for_approval(approval, row)
+    state = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
+    won = await _claim_pending(
+        session, approval=approval, state=state, actor=actor, note=note
+    )
+    # SQLite ignores FOR UPDATE, so there the caller read both rows before this
+    # transaction held a lock and both are read again. On PostgreSQL the caller's
+    # row locks already keep them current.
+    await session.refresh(approval)
+    if not won:
+        _require_pending(approval)
+        raise StateConflict(
+            f"request {approval.approval_id} changed while it was being decided; "
+            "reload the approvals and try again"
+        )
+    await session.refresh(row)
+    if approve:
+        _require_live_for_approval(approval, row)
         await _end_break(session, row=row, action=CloseAction(approval.action))
     verb = "approved" if approve else "rejected"
     await finish_action(
@@ -245,6 +245,64 @@ async def decide(
         actor=actor.username,
     )
     return approval
+
+
+def _require_pending(approval: ApprovalRecord) -> None:
+    if approval.state == ApprovalState.WITHDRAWN.value:
+        raise StateConflict(
+            f"request {approval.approval_id} is withdrawn: {approval.decided_by} "
+            f"withdrew it because {approval.decision_note or 'its break closed'}. "
+            "A withdrawn request cannot be approved or rejected; if the item is "
+            "unmatched later, request the write-off or force-close again"
+        )
+    if approval.state != ApprovalState.PENDING.value:
+        raise StateConflict(
+            f"request {approval.approval_id} is {approval.state} already; "
+            "a decided request cannot change"
+        )
+
+
+def _require_live_for_approval(approval: ApprovalRecord, row: BreakRecord) -> None:
+    if row.state not in LIVE_STATES:
+        # A run withdraws the request in the transaction that matches the item, so
+        # only a request left pending by an earlier matcher version gets here.
+        raise StateConflict(
+            f"request {approval.approval_id} cannot be approved: the break of "
+            f"transaction {row.transaction_id!r} is {row.state} since the request "
+            "was made; reject the request instead"
+        )
+
+
+async def _claim_pending(
+    session: AsyncSession,
+    *,
+    approval: ApprovalRecord,
+    state: ApprovalState,
+    actor: Actor,
+    note: str | None,
+) -> bool:
+    """Move a pending request to `state` and return whether this call moved it.
+
+    The WHERE clause on `state` makes the update conditional, so when two
+    transactions race only the first changes the row. The second waits for the
+    first to commit (the PostgreSQL row lock, or the SQLite write lock) and then
+    matches no row.
+    """
+    result = await session.execute(
+        update(ApprovalRecord)
+        .where(
+            ApprovalRecord.approval_id == approval.approval_id,
+            ApprovalRecord.state == ApprovalState.PENDING.value,
+        )
+        .values(
+            state=state.value,
+            decided_by=actor.username,
+            decided_at=datetime.now(UTC),
+            decision_note=note,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 async def _end_break(

@@ -70,10 +70,15 @@ async def get_group(session: AsyncSession, group_id: str) -> MatchGroupRecord:
         .with_for_update()
     )
     if row is None:
-        raise GroupNotFound(
-            f"match group {group_id!r} not found; it may have been dissolved"
-        )
+        raise group_not_found(group_id)
     return row
+
+
+def group_not_found(group_id: str) -> GroupNotFound:
+    """Return the 404 for a group that is not live."""
+    return GroupNotFound(
+        f"match group {group_id!r} not found; it may have been dissolved"
+    )
 
 
 async def get_break(session: AsyncSession, transaction_id: str) -> BreakRecord:

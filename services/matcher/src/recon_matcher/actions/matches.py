@@ -1,9 +1,10 @@
 """Manual matches, unmatches and the review of proposed groups."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, cast
 
 import structlog
 from recon_common.errors import InvalidRequest
@@ -13,6 +14,9 @@ from recon_common.events import (
     MatchGroupStatus,
     Transaction,
 )
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.actions.auth import Actor
@@ -21,6 +25,7 @@ from recon_matcher.actions.common import (
     StateConflict,
     finish_action,
     get_group,
+    group_not_found,
     lock_transactions,
 )
 from recon_matcher.actions.schemas import ManualMatchOut, ManualMatchRequest
@@ -30,6 +35,7 @@ from recon_matcher.engine import signed_amount
 from recon_matcher.models import MatchGroupRecord, TransactionRecord
 from recon_matcher.reconciliation import states
 from recon_matcher.reconciliation.groups import (
+    LIVE_GROUP_STATUSES,
     OPEN,
     PROPOSED,
     REJECTED,
@@ -120,10 +126,7 @@ async def manual_match(
             )
         status = current[record.transaction_id]
         if status != OPEN:
-            raise StateConflict(
-                f"transaction {record.transaction_id!r} is {status}, not open; "
-                "unmatch its group or reject the proposal first"
-            )
+            raise _not_open(record.transaction_id, status)
         # A match would close the break under a request that a second user may
         # still approve, and the approval would then fail on the closed break.
         pending = await pending_approval(session, record.transaction_id)
@@ -191,7 +194,13 @@ async def manual_match(
     row.created_by = actor.username
     row.reason = request.reason
     changes = MatchChanges()
-    await store_groups(session, groups=[(group, row)], changes=changes, now=now)
+    try:
+        await store_groups(session, groups=[(group, row)], changes=changes, now=now)
+    except IntegrityError as error:
+        # Another transaction grouped an item after the status check above: a
+        # manual match on SQLite, which ignores the row locks, or a matching run,
+        # which does not take them. The primary key of the group items stopped it.
+        raise await _matched_meanwhile(session, ids, actor=actor) from error
     await finish_action(
         session,
         settings=settings,
@@ -224,6 +233,39 @@ async def manual_match(
     )
 
 
+def _not_open(transaction_id: str, status: str) -> StateConflict:
+    return StateConflict(
+        f"transaction {transaction_id!r} is {status}, not open; "
+        "unmatch its group or reject the proposal first"
+    )
+
+
+async def _matched_meanwhile(
+    session: AsyncSession, ids: Sequence[str], *, actor: Actor
+) -> StateConflict:
+    """Return the 409 for a manual match that lost the race for one of its items.
+
+    The failed insert leaves the transaction unusable on PostgreSQL, so the states
+    are read in a session of their own. The winning transaction has committed by
+    then, because the database reports a duplicate key only after that commit.
+    """
+    async with AsyncSession(session.bind) as reader:
+        current = await states.statuses(reader, ids)
+    not_open_ids = [tid for tid in ids if current.get(tid, OPEN) != OPEN]
+    log.info(
+        "matcher.match.manual_conflict",
+        transaction_ids=ids,
+        not_open_ids=not_open_ids,
+        actor=actor.username,
+    )
+    if not not_open_ids:
+        return StateConflict(
+            f"another action changed the items {', '.join(ids)} at the same time; "
+            "reload the breaks and select the open items again"
+        )
+    return _not_open(not_open_ids[0], current[not_open_ids[0]])
+
+
 async def unmatch(
     session: AsyncSession,
     *,
@@ -235,6 +277,12 @@ async def unmatch(
     action: str = "match.unmatch",
 ) -> list[str]:
     """Dissolve a live group and return its items to open breaks."""
+    # A rejection dissolves only a proposal, an unmatch any live group.
+    await _claim_group(
+        session,
+        row,
+        statuses={PROPOSED} if action == "match.reject" else LIVE_GROUP_STATUSES,
+    )
     changes = MatchChanges()
     item_ids = await dissolve_groups(
         session,
@@ -286,6 +334,7 @@ async def confirm_group(
 ) -> MatchGroup:
     """Confirm a proposed group, which a re-run then leaves alone."""
     _require_proposed(row)
+    await _claim_group(session, row, statuses={PROPOSED})
     item_ids = await group_items(session, row.group_id)
     # The items read as matched from now on, because their state follows the group.
     row.status = MatchGroupStatus.CONFIRMED.value
@@ -330,7 +379,47 @@ async def reject_group(
 
 def _require_proposed(row: MatchGroupRecord) -> None:
     if row.status != PROPOSED:
-        raise StateConflict(
-            f"match group {row.group_id!r} is {row.status}, not proposed; only a "
-            "proposed group can be confirmed or rejected"
+        raise _not_proposed(row.group_id, row.status)
+
+
+def _not_proposed(group_id: str, status: str) -> StateConflict:
+    return StateConflict(
+        f"match group {group_id!r} is {status}, not proposed; only a proposed "
+        "group can be confirmed or rejected"
+    )
+
+
+async def _claim_group(
+    session: AsyncSession, row: MatchGroupRecord, *, statuses: Collection[str]
+) -> None:
+    """Raise the 404 or 409 of a later request unless the group is in `statuses`.
+
+    The UPDATE writes back the status that it finds, so it changes nothing, but
+    it makes a second review or unmatch of the same group wait for the first to
+    commit and then see its result. PostgreSQL gets that from the caller's FOR
+    UPDATE already. SQLite ignores FOR UPDATE, and there the UPDATE takes the
+    database write lock, so the reads after it are current too.
+    """
+    result = await session.execute(
+        update(MatchGroupRecord)
+        .where(
+            MatchGroupRecord.group_id == row.group_id,
+            MatchGroupRecord.status.in_(sorted(statuses)),
         )
+        .values(status=MatchGroupRecord.status)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], result).rowcount == 1:
+        return
+    status = await session.scalar(
+        select(MatchGroupRecord.status).where(MatchGroupRecord.group_id == row.group_id)
+    )
+    log.info(
+        "matcher.group.claim_conflict",
+        group_id=row.group_id,
+        status=status,
+        expected=sorted(statuses),
+    )
+    if status is None or status not in LIVE_GROUP_STATUSES:
+        raise group_not_found(row.group_id)
+    raise _not_proposed(row.group_id, status)

@@ -43,6 +43,7 @@ from recon_matcher.definitions.store import (
     DefinitionNotFound,
     InvalidDefinition,
     Origin,
+    StaleBaseVersion,
     UnchangedDefinition,
     VersionNotFound,
 )
@@ -222,7 +223,9 @@ async def get_definition(
     responses=error_responses(
         InvalidDefinition,
         ConcurrentSave,
+        StaleBaseVersion,
         UnchangedDefinition,
+        VersionNotFound,
         BodyTooLarge,
         UnsupportedMediaType,
     ),
@@ -235,6 +238,18 @@ async def save_definition(
     actor: EditorDep,
     note: Annotated[str | None, Query(max_length=2000)] = None,
     activate: bool = True,
+    base_version: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description=(
+                "the version that the edited text came from, 0 for a new id; when "
+                "a newer version exists the save is rejected with 409 "
+                "StaleBaseVersion. Without it the save never checks for newer "
+                "versions"
+            ),
+        ),
+    ] = None,
 ) -> SavedVersionOut:
     """Save a definition as its next version, active unless `activate` is false."""
     text, source_format = await _read_body(request)
@@ -254,6 +269,7 @@ async def save_definition(
         note=note,
         activate=activate,
         settings=_settings(request),
+        base_version=base_version,
     )
     head = await store.get_head(session, definition_id=definition_id)
     saved = _version_out(record, active_version=head.active_version)

@@ -66,6 +66,10 @@ class ConcurrentSave(Conflict):
     pass
 
 
+class StaleBaseVersion(Conflict):
+    """A save whose base version is older than the newest stored version."""
+
+
 class UnchangedDefinition(Conflict):
     """The newest stored version already stores the same definition."""
 
@@ -162,14 +166,22 @@ async def save_version(
     note: str | None,
     activate: bool,
     settings: MatcherSettings,
+    base_version: int | None = None,
 ) -> DefinitionVersionRecord:
     """Store `definition` as the next version of its id and audit the save.
 
     The first version of an id is always activated, so every stored id has an
-    active version.
+    active version. With `base_version`, the version that the editor started
+    from, it raises `StaleBaseVersion` when a newer version exists, so that a
+    save from an old text cannot undo a colleague's change unseen. Without it
+    no version is compared.
     """
     now = datetime.now(UTC)
     head = await _lock_head(session, definition.id)
+    if base_version is not None:
+        await _check_base(
+            session, definition_id=definition.id, head=head, base=base_version
+        )
     if head is None:
         head = DefinitionRecord(
             definition_id=definition.id,
@@ -345,6 +357,41 @@ async def _activate(
         actor=actor,
     )
     return activation
+
+
+async def _check_base(
+    session: AsyncSession,
+    *,
+    definition_id: str,
+    head: DefinitionRecord | None,
+    base: int,
+) -> None:
+    latest = head.latest_version if head is not None else 0
+    if base == latest:
+        return
+    if base > latest:
+        raise VersionNotFound(
+            f"base version {base} of definition {definition_id!r} does not exist; "
+            f"the newest version is {latest}. Send the version that the edited "
+            "text came from"
+        )
+    record = await session.get(DefinitionVersionRecord, (definition_id, latest))
+    saved = (
+        f"saved by {record.saved_by} at {record.saved_at.isoformat(timespec='seconds')}"
+        if record is not None
+        else "saved by another user"
+    )
+    log.info(
+        "matcher.definition.stale_base",
+        definition_id=definition_id,
+        base_version=base,
+        latest_version=latest,
+    )
+    raise StaleBaseVersion(
+        f"definition {definition_id!r} changed after version {base}, which this "
+        f"save started from: the newest version is {latest}, {saved}. Nothing was "
+        f"saved. Reload version {latest} and apply your change to it again"
+    )
 
 
 async def _lock_head(

@@ -114,13 +114,25 @@ class DefinitionsClient:
         return _parse(_DIFF, payload, path=path)
 
     async def save(
-        self, definition_id: str, *, text: str, note: str | None, activate: bool
+        self,
+        definition_id: str,
+        *,
+        text: str,
+        note: str | None,
+        activate: bool,
+        base_version: int | None = None,
     ) -> DefinitionVersion:
-        """Save YAML `text` as the next version, made active only with `activate`."""
+        """Save YAML `text` as the next version, made active only with `activate`.
+
+        With `base_version`, the version that `text` was edited from, the matcher
+        rejects the save with 409 `StaleBaseVersion` if a newer version exists.
+        """
         path = f"/v1/definitions/{_segment(definition_id)}"
         params = {"activate": "true" if activate else "false"}
         if note:
             params["note"] = note
+        if base_version is not None:
+            params["base_version"] = str(base_version)
         payload = await self._request(
             "PUT",
             path,

@@ -380,9 +380,18 @@ def describe_conflict(error: str, detail: Any) -> SaveFailure:
 
     The matcher's message names the API route that activates an unchanged version,
     so the page names the version to activate on the definition page instead.
-    Other conflicts, such as a concurrent save, keep the matcher's sentence.
+    A save from an outdated version gets a heading of its own. Other conflicts,
+    such as a concurrent save, keep the matcher's sentence.
     """
     message = str(detail)
+    if error == "StaleBaseVersion":
+        # The form keeps the posted text and its old base version, so saving it
+        # again fails the same way until the editor opens the newest version.
+        return SaveFailure(
+            heading="Someone saved a newer version",
+            sentence=f"{message}. Your text is still in the form below, so copy "
+            "your change before you open the newest version.",
+        )
     found = _UNCHANGED.match(message) if error == "UnchangedDefinition" else None
     if found is None:
         return SaveFailure(heading="Save failed", sentence=message)

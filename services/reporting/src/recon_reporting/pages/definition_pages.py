@@ -370,7 +370,11 @@ async def save_definition(
     try:
         async with definitions_client(get_settings(request), user=editor) as matcher:
             saved = await matcher.save(
-                definition_id, text=source, note=note.strip() or None, activate=activate
+                definition_id,
+                text=source,
+                note=note.strip() or None,
+                activate=activate,
+                base_version=base_version,
             )
     except MatcherRejected as exc:
         if exc.status_code == 422:
