@@ -19,7 +19,7 @@ class MatcherUnavailable(ReconError):
 class MatcherRejected(ReconError):
     """An error response of the matcher, passed on with its status and detail.
 
-    The API answers with the matcher's error name (such as `StateConflict`), so a
+    The API returns the matcher's error name (such as `StateConflict`), so a
     client can tell a conflict from a missing item. A server error of the matcher
     becomes 502, because the reporting service did nothing wrong.
     """
