@@ -26,6 +26,16 @@ async def test_break_list_shows_match_form(
     assert 'action="/breaks/s1/close-requests"' in page.text
 
 
+async def test_break_with_request_not_selectable(
+    operator_app: FastAPI, worked_day: WorkedDay
+) -> None:
+    async with signed_in(operator_app, "otto") as http:
+        page = await http.get("/breaks")
+
+    assert f'aria-label="Select {worked_day.requested_break}"' not in page.text
+    assert "A pending write-off request blocks manual matching" in page.text
+
+
 async def test_manual_match_form_matches_breaks(
     live_matcher: FastAPI, operator_app: FastAPI, worked_day: WorkedDay
 ) -> None:
@@ -49,7 +59,7 @@ async def test_manual_match_form_matches_breaks(
     assert flash_of(next_page).startswith("Matched 2 items in group")
     assert 'aria-label="Select s1"' not in after.text
     assert 'aria-label="Select l1"' not in after.text
-    assert 'aria-label="Select s4"' in after.text
+    assert 'id="break-s4"' in after.text
     assert ("match.manual", "otto", "success") in await matcher_audit(live_matcher)
 
 
