@@ -8,7 +8,8 @@ a tombstone as a JSON array, and the engine compares its groups with those sets.
 A tombstone has no items left, so the upgrade recovers them from the audit event
 of the unmatch or reject (`details.transaction_ids`) while that event is still in
 the outbox table, which keeps published rows for one day. Other tombstones keep
-NULL and go on blocking only a group of the same id, as before.
+NULL and go on blocking only a group of the same id, as before. An offline run
+(`alembic upgrade --sql`) adds the column without the backfill.
 
 Revision ID: 2026_12_05_matcher_tombstone_ids
 Revises: 2026_12_05_matcher_id_collation
@@ -19,7 +20,7 @@ import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 revision: str = "2026_12_05_matcher_tombstone_ids"
 down_revision: str | None = "2026_12_05_matcher_id_collation"
@@ -50,6 +51,10 @@ def upgrade() -> None:
     op.add_column(
         "match_groups", sa.Column("tombstone_item_ids", sa.Text(), nullable=True)
     )
+    if context.is_offline_mode():
+        # NOTE: a generated SQL script cannot read the outbox, so it leaves every
+        # existing tombstone without items; those block only a group of their id.
+        return
     connection = op.get_bind()
     group_ids = list(
         connection.scalars(
