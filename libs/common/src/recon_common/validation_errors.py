@@ -3,7 +3,7 @@
 FastAPI reports invalid input as pydantic's list of errors, each with a `loc` such as
 `("query", "from")`, a type and a message. The matcher and reporting APIs carry a
 `detail` sentence in their error envelope in place of that list, like their other
-422 answers, and the reporting pages show the matcher's sentence to the operator.
+422 responses, and the reporting pages show the matcher's sentence to the operator.
 Each sentence names the field and the value. When the route's parameter type has a
 format (dates as YYYY-MM-DD, for example), the sentence ends with that format.
 """

@@ -294,7 +294,7 @@ async def activate_version(
 def _check_note_kept(current: DefinitionActivationRecord, *, note: str | None) -> None:
     # A note is stored only in an activation record. Those records are append-only
     # (triggers reject UPDATE), so a note for the active version would need a new
-    # table, or a record of a switch that did not happen. A 409 instead tells the
+    # table, or a record of a switch that did not happen. A 409 instead shows the
     # client that nothing was stored, and the reporting page shows its detail as
     # the error of the activation form. A retry with the same note, or with none,
     # still succeeds.

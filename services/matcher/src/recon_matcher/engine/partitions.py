@@ -17,11 +17,10 @@ import polars as pl
 from recon_matcher.definitions.models import Definition, ExactPass, MatchField, Side
 from recon_matcher.engine.frame import account_key_map, required_columns
 
-# Partitions read from a scanned source at once. The accounts of a partition lie
-# in row groups that neighbouring partitions share, so reading one partition at a
-# time decoded those row groups again each time: on the 10,000,000-line benchmark
-# (41 partitions) reading took 4.1 s one at a time and 2.6 s four at a time, against
-# 1.7 s for reading both whole files.
+# Partitions read from a scanned source at once. Neighbouring partitions share row
+# groups, so reading one partition at a time decoded those row groups again. On the
+# 10,000,000-line benchmark (41 partitions) reading took 4.1 s one at a time and
+# 2.6 s four at a time, against 1.7 s for reading both whole files.
 PARTITIONS_PER_READ: Final = 4
 
 
