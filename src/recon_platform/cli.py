@@ -33,10 +33,27 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir or os.environ.get("RECON_DATA_DIR", ".data"))
 
 
+def open_stack(args: argparse.Namespace) -> LocalStack:
+    """Create the stack of the data folder, noting an offset read from the last run.
+
+    The note goes to standard error, so the output of `recon status` stays the same
+    whichever way the offset was chosen.
+    """
+    stack = LocalStack(_data_dir(args))
+    if stack.offset_from_last_run and stack.ports.offset:
+        print(
+            f"using port offset {stack.ports.offset} from the last run of "
+            f"{stack.data_dir} (set RECON_PORT_OFFSET to change it)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return stack
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Start from an empty data folder, run the demo day and print the summary."""
     progress = Progress()
-    stack = LocalStack(_data_dir(args))
+    stack = open_stack(args)
     if stack.broker() is not None or any(
         stack.running_pid(service) for service in ("ingest", "matcher", "reporting")
     ):
@@ -60,8 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    """Start the broker and the services on the existing data folder."""
-    stack = LocalStack(_data_dir(args))
+    """Start the broker and the services that are not running on the data folder."""
+    stack = open_stack(args)
     stack.up(progress=Progress())
     print()
     _print_access(stack, data_dir_option=args.data_dir)
@@ -71,7 +88,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Send the demo day through a running platform and print the summary."""
     progress = Progress()
-    stack = LocalStack(_data_dir(args))
+    stack = open_stack(args)
     if stack.running_pid("ingest") is None:
         print(
             "error: the platform is not running; start it with `recon up`",
@@ -110,7 +127,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Print the state of every component and, if reachable, the totals."""
-    stack = LocalStack(_data_dir(args))
+    stack = open_stack(args)
     states = stack.status()
     for name, state in states.items():
         print(f"{name:10} {state}")
@@ -134,7 +151,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     """Stop the services and the broker."""
-    stack = LocalStack(_data_dir(args))
+    stack = open_stack(args)
     stack.down(progress=Progress())
     return 0
 
@@ -179,8 +196,10 @@ def recon_command(
 ) -> str:
     """Return the shell command that runs `recon <subcommand>` on the same stack.
 
-    It repeats `RECON_PORT_OFFSET` and the data folder when they differ from the
-    defaults, because `recon status` and `recon down` need them to find the stack.
+    It repeats the data folder when it differs from the default, because `recon
+    status` and `recon down` need it to find the stack. It also repeats a port offset
+    other than 0, which those commands would otherwise read from the data folder,
+    so the printed command shows which ports it uses.
     """
     words: list[str] = []
     if stack.ports.offset:
@@ -276,7 +295,8 @@ def _help_epilog() -> str:
     port_list = ", ".join(f"{name} {ports.of(name)}" for name in by_port)
     offset_help = textwrap.fill(
         f"add N to every port of the platform ({port_list}). Use it when a port "
-        "is taken, and give the same value to every later recon command.",
+        "is taken. Later recon commands on the same data folder use the offset "
+        "of the last `recon up` when the variable is not set.",
         width=79,
         initial_indent="  RECON_PORT_OFFSET=N  ",
         subsequent_indent=" " * 23,
@@ -317,9 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the data folder of an earlier run instead of clearing it",
     )
     run.set_defaults(handler=cmd_run)
-    sub.add_parser("up", help="start Kafka and the five services").set_defaults(
-        handler=cmd_up
-    )
+    sub.add_parser(
+        "up",
+        help="start Kafka and the five services, or only those that are not running",
+    ).set_defaults(handler=cmd_up)
     sub.add_parser(
         "demo",
         help="send the demo day through a running platform that contains no files",

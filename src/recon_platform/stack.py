@@ -3,15 +3,18 @@
 Everything lives under one data folder (default `./.data`): each service's SQLite
 database and files in `<data>/<service>/`, logs in `<data>/logs/`, process ids and
 the port offset in `<data>/run/`. The processes outlive the command that started
-them, so `recon status` and `recon down` can find them later, on the ports they
-started on even when `RECON_PORT_OFFSET` is not set again.
+them, so `recon status` and `recon down` can find them later. The port offset file
+stays after `recon down`, so every later command on the data folder uses the ports
+of the last `recon up` unless `RECON_PORT_OFFSET` is set.
+
+`up` starts only what is not running. After a crash it starts the missing services
+(and the broker) again next to the ones that still run, on the same port offset.
 
 The ingest service creates its SFTP host key on first start. Once ingest is ready,
 the stack writes that key's public half to `<data>/ingest/known_hosts`, so OpenSSH's
 `sftp` can check the host key without asking the user to accept it.
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -27,6 +30,7 @@ from recon_keyvault.settings import DEVELOPMENT_SERVICE_TOKEN
 
 from recon_platform.infra.kafka import KafkaBroker
 from recon_platform.infra.processes import port_is_free, process_is_alive
+from recon_platform.service_logs import last_exception
 
 BANK_ID = "demo-bank"
 # The service token of every local service. Ingest, matcher and audit require it on
@@ -48,8 +52,10 @@ _BASE_PORTS = {
 }
 
 
-# The file in `<data>/run/` with the port offset that the running stack uses.
+# The file in `<data>/run/` with the port offset of the last `up`. `down` keeps it.
 _OFFSET_FILE = "port-offset"
+# The highest port number that TCP allows.
+_MAX_PORT = 65_535
 
 # Seconds between "still waiting" lines while services start.
 PROGRESS_INTERVAL_S = 5.0
@@ -57,6 +63,28 @@ PROGRESS_INTERVAL_S = 5.0
 
 class StackError(RuntimeError):
     """The local platform cannot be started, reached or stopped."""
+
+
+def parse_port_offset(text: str, *, source: str) -> int:
+    """Parse a port offset, and raise `StackError` naming `source` if it is invalid.
+
+    The offset must be a whole number from 0 up to the value that moves the highest
+    port of the stack (Kafka, 19092) to 65535.
+    """
+    try:
+        offset = int(text)
+    except ValueError:
+        raise StackError(
+            f"invalid port offset {text!r} in {source}: expected a whole number "
+            "such as 100"
+        ) from None
+    highest = _MAX_PORT - max(_BASE_PORTS.values())
+    if not 0 <= offset <= highest:
+        raise StackError(
+            f"port offset {offset} in {source} is out of range: it must be between "
+            f"0 and {highest}, so that every port stays at or below {_MAX_PORT}"
+        )
+    return offset
 
 
 @dataclass(frozen=True)
@@ -108,23 +136,41 @@ class LocalStack:
         self.logs_dir = self.data_dir / "logs"
         self.run_dir = self.data_dir / "run"
         self.kafka_dir = self.data_dir / "kafka"
+        # True when the offset comes from the data folder's last `up`, so that the
+        # command line can tell the user where the ports come from.
+        self.offset_from_last_run = False
         self.ports = ports or Ports(self._default_offset())
 
     def _default_offset(self) -> int:
-        """Return `RECON_PORT_OFFSET`, else the offset the running stack started with.
+        """Return `RECON_PORT_OFFSET`, else the offset of the last `up`, else 0.
 
-        A user who started the stack with an offset and forgot it in `recon status`
-        or `recon down` would otherwise look for the services on other ports.
+        A user who started the stack with an offset and left it out in a later
+        command would otherwise look for the services on other ports, or start them
+        again on ports that another program takes. An empty variable counts as unset.
         """
-        text = os.environ.get("RECON_PORT_OFFSET")
-        if text is not None:
-            return int(text)
-        if any(self.running_pid(service) for service in SERVICE_ORDER):
-            try:
-                return int((self.run_dir / _OFFSET_FILE).read_text())
-            except (OSError, ValueError):
-                return 0
-        return 0
+        text = os.environ.get("RECON_PORT_OFFSET", "")
+        if text.strip():
+            return parse_port_offset(text.strip(), source="RECON_PORT_OFFSET")
+        recorded = self.recorded_offset()
+        if recorded is None:
+            return 0
+        self.offset_from_last_run = True
+        return recorded
+
+    def offset_file(self) -> Path:
+        """Return the file that contains the port offset of the last `up`."""
+        return self.run_dir / _OFFSET_FILE
+
+    def recorded_offset(self) -> int | None:
+        """Return the port offset of the last `up` on this data folder, if any."""
+        path = self.offset_file()
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StackError(f"cannot read the port offset file {path}: {exc}") from exc
+        return parse_port_offset(text.strip(), source=str(path))
 
     def url(self, service: str) -> str:
         """Return the HTTP base URL of a service."""
@@ -228,50 +274,115 @@ class LocalStack:
         """Return the running Kafka broker of this stack, if any."""
         return KafkaBroker.find_running(self.kafka_dir)
 
-    def check_ports_free(self) -> None:
-        """Raise if a port the stack needs is taken by another program."""
-        names = [*SERVICE_ORDER, "sftp"]
-        if self.kafka_bootstrap is None:
-            names.append("kafka")
+    def check_ports_free(
+        self, names: Sequence[str] | None = None, *, stack_running: bool = False
+    ) -> None:
+        """Raise if a port that the stack needs is taken by another program.
+
+        `names` are the services to check, by default every service, the SFTP
+        server and the broker. Pass `stack_running=True` when other parts of the
+        stack already run, so the error names `recon down` as the step before a new
+        offset.
+        """
+        if names is None:
+            names = [*SERVICE_ORDER, "sftp"]
+            if self.kafka_bootstrap is None:
+                names = [*names, "kafka"]
+        if stack_running:
+            fix = (
+                "run `recon down` and start the platform on other ports with "
+                "RECON_PORT_OFFSET=100"
+            )
+        else:
+            fix = "shift every port of the platform with RECON_PORT_OFFSET=100"
         for name in names:
             port = self.ports.of(name)
             if not port_is_free(port):
                 raise StackError(
                     f"port {port} ({name}) is in use by another program; stop it, or "
-                    "shift every port of the platform with RECON_PORT_OFFSET=100"
+                    f"{fix}"
                 )
 
-    def up(self, *, progress: "Progress") -> None:
-        """Start the broker and every service, and wait until all are ready."""
-        if self.broker() is not None or any(map(self.running_pid, SERVICE_ORDER)):
-            running = [name for name in SERVICE_ORDER if self.running_pid(name)]
-            stopped = [name for name in SERVICE_ORDER if name not in running]
-            state = f"{', '.join(stopped)} stopped" if stopped else "all services run"
-            raise StackError(
+    def up(self, *, progress: Callable[[str], None]) -> None:
+        """Start the broker and the services that are not running, and wait for them.
+
+        Services that already run from this data folder are left alone, and so is
+        the broker. Raise `StackError` when they run on another port offset than
+        this stack's, because the services started now could not reach them.
+        """
+        running = [name for name in SERVICE_ORDER if self.running_pid(name)]
+        broker = self.broker() if self.kafka_bootstrap is None else None
+        if running or broker is not None:
+            self._check_running_offset(running, broker_runs=broker is not None)
+        stopped = [name for name in SERVICE_ORDER if name not in running]
+        start_broker = self.kafka_bootstrap is None and broker is None
+        if not stopped and not start_broker:
+            progress(
                 f"the platform already runs from {self.data_dir} on port offset "
-                f"{self.ports.offset} ({state}); run `recon down` first, then "
-                "`recon up`"
+                f"{self.ports.offset}; nothing to start"
             )
-        self.check_ports_free()
+            self.write_sftp_known_hosts()
+            return
+
+        names = list(stopped)
+        if "ingest" in stopped:
+            names.append("sftp")
+        if start_broker:
+            names.append("kafka")
+        self.check_ports_free(names, stack_running=bool(running) or broker is not None)
         for folder in (self.logs_dir, self.run_dir, self.kafka_dir):
             folder.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / _OFFSET_FILE).write_text(f"{self.ports.offset}\n")
+        self.offset_file().write_text(f"{self.ports.offset}\n")
 
-        if self.kafka_bootstrap is None:
+        bootstrap = self._start_broker(broker, progress=progress)
+        if running:
+            progress(f"already running: {', '.join(running)}")
+        # Started together because each spends seconds importing and migrating;
+        # none needs another to be ready before it starts.
+        for service in stopped:
+            self._spawn_service(service, bootstrap=bootstrap)
+        pronoun = "it is" if len(stopped) == 1 else "they are"
+        progress(f"started {', '.join(stopped)}; waiting until {pronoun} ready")
+        self.wait_until_ready(stopped, progress=progress, timeout_s=180.0)
+        self.write_sftp_known_hosts()
+
+    def _check_running_offset(
+        self, running: Sequence[str], *, broker_runs: bool
+    ) -> None:
+        """Raise `StackError` if the running parts use another port offset."""
+        # NOTE: without the offset file (deleted by hand) the running parts'
+        # offset is unknown, so this check passes and the stack's offset is used.
+        recorded = self.recorded_offset()
+        if recorded is None or recorded == self.ports.offset:
+            return
+        parts = ["Kafka"] if broker_runs else []
+        parts += running
+        raise StackError(
+            f"the platform already runs from {self.data_dir} on port offset "
+            f"{recorded} ({', '.join(parts)} running), not on the requested port "
+            f"offset {self.ports.offset}. To keep the running services and start any "
+            f"stopped ones, set RECON_PORT_OFFSET={recorded} or unset it. To move the "
+            f"platform to port offset {self.ports.offset}, run `recon down` first, "
+            "then `recon up` again"
+        )
+
+    def _start_broker(
+        self, broker: KafkaBroker | None, *, progress: Callable[[str], None]
+    ) -> str:
+        """Return the bootstrap address, and start this stack's broker if needed."""
+        if self.kafka_bootstrap is not None:
+            return self.kafka_bootstrap
+        if broker is not None:
+            progress(f"Kafka already running on {broker.bootstrap_servers}")
+        else:
             progress(
                 "starting Kafka (Maven downloads the broker first if it is not cached)"
             )
             broker = KafkaBroker(self.kafka_dir, port=self.ports.of("kafka"))
             broker.start(timeout_s=120.0)
-            self.kafka_bootstrap = broker.bootstrap_servers
             progress(f"Kafka ready on {broker.bootstrap_servers}")
-        # Started together because each spends seconds importing and migrating;
-        # none needs another to be ready before it starts.
-        for service in SERVICE_ORDER:
-            self._spawn_service(service, bootstrap=self.kafka_bootstrap)
-        progress(f"started {', '.join(SERVICE_ORDER)}; waiting until they are ready")
-        self.wait_until_ready(SERVICE_ORDER, progress=progress, timeout_s=180.0)
-        self.write_sftp_known_hosts()
+        self.kafka_bootstrap = broker.bootstrap_servers
+        return self.kafka_bootstrap
 
     def start_service(self, service: str, *, timeout_s: float = 120.0) -> None:
         """Start one service in the background and wait until it is ready."""
@@ -382,8 +493,8 @@ class LocalStack:
             cause = f":\n{error}\n" if error else "; "
             raise StackError(
                 f"{service} exited during start-up{cause}see {log_path}. The other "
-                "services keep running: fix the cause, then run `recon down` and "
-                "start again"
+                "services keep running: fix the cause, then run `recon up` again, "
+                "which starts only the services that are not running"
             )
         try:
             response = httpx.get(f"{self.url(service)}/readyz", timeout=2.0)
@@ -393,7 +504,7 @@ class LocalStack:
             return None
         return f"HTTP {response.status_code} {response.text[:300]}"
 
-    def down(self, *, progress: "Progress") -> None:
+    def down(self, *, progress: Callable[[str], None]) -> None:
         """Stop every service, then the broker."""
         for service in reversed(SERVICE_ORDER):
             pid = self.running_pid(service)
@@ -412,6 +523,11 @@ class LocalStack:
         if broker is not None:
             broker.stop()
             progress("Kafka stopped")
+        # Another stack object in this process may have stopped services that this
+        # one started. Waiting for them here leaves no zombie processes behind.
+        for service, process in list(self._processes.items()):
+            if process.poll() is not None:
+                del self._processes[service]
 
     def status(self) -> dict[str, str]:
         """Return the state of the broker and of every service."""
@@ -442,53 +558,3 @@ class Progress:
     def __call__(self, message: str) -> None:
         elapsed = time.monotonic() - self._started
         print(f"[{elapsed:6.1f}s] {message}", flush=True)
-
-
-def last_exception(
-    log_path: Path, *, start: int = 0, max_bytes: int = 256 * 1024
-) -> str | None:
-    """Return the exception that ends the last traceback in a service's log, if any.
-
-    Only the part of the log from byte `start` on is read, and of that the last
-    `max_bytes`. The services log one JSON object per line, and an exception that
-    stops start-up arrives as one `event` holding the whole traceback. One raised
-    before logging is set up is plain text on standard error, which goes to the
-    same file. This returns the final exception line and the message lines after
-    it, without the stack frames.
-    """
-    try:
-        with log_path.open("rb") as log:
-            log.seek(max(start, log_path.stat().st_size - max_bytes))
-            text = log.read().decode("utf-8", errors="replace")
-    except OSError:
-        return None
-    for line in reversed(text.splitlines()):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        event = record.get("event") if isinstance(record, dict) else None
-        if isinstance(event, str) and event.startswith(_TRACEBACK_START):
-            return _exception_part(event)
-    found = text.rfind(_TRACEBACK_START)
-    return _exception_part(text[found:]) if found >= 0 else None
-
-
-_TRACEBACK_START = "Traceback (most recent call last):"
-
-
-def _exception_part(traceback: str) -> str:
-    # Frames are a `  File "..."` line and indented source lines after it. The
-    # exception starts at the first unindented line after the last frame.
-    lines = traceback.splitlines()
-    start = 0
-    for index, line in enumerate(lines):
-        if line.startswith('  File "'):
-            start = index + 1
-    while start < len(lines) and lines[start].startswith("    "):
-        start += 1
-    end = start
-    # A plain-text traceback may be followed by the JSON lines of later logging.
-    while end < len(lines) and not lines[end].startswith("{"):
-        end += 1
-    return "\n".join(lines[start:end]).strip()

@@ -162,3 +162,103 @@ def test_status_into_closed_pipe_exits_141(tmp_path: Path) -> None:
     assert completed.returncode == 141
     assert "Traceback" not in completed.stderr
     assert "BrokenPipeError" not in completed.stderr
+
+
+def _sleeping_process() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 - the interpreter running the tests
+        [sys.executable, "-c", "import time; time.sleep(60)"]
+    )
+
+
+def test_down_uses_last_offset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = LocalStack(tmp_path, ports=Ports(900))
+    stack.run_dir.mkdir(parents=True)
+    stack.offset_file().write_text("900\n")
+    matcher = _sleeping_process()
+    stack.pid_file("matcher").write_text(str(matcher.pid))
+
+    try:
+        code = main(["--data-dir", str(tmp_path), "down"])
+        exit_code = matcher.wait(timeout=30)
+    finally:
+        matcher.kill()
+        matcher.wait(timeout=30)
+
+    captured = capsys.readouterr()
+    assert code == 0
+    assert exit_code == -15
+    assert "matcher stopped" in captured.out
+    assert captured.err == (
+        f"using port offset 900 from the last run of {tmp_path.resolve()} "
+        "(set RECON_PORT_OFFSET to change it)\n"
+    )
+    assert stack.offset_file().read_text() == "900\n"
+
+
+def test_status_after_down_uses_last_offset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "port-offset").write_text("900\n")
+
+    code = main(["--data-dir", str(tmp_path), "status"])
+
+    captured = capsys.readouterr()
+    assert code == 3
+    assert "using port offset 900 from the last run of " in captured.err
+    assert "(set RECON_PORT_OFFSET to change it)" in captured.err
+    assert "matcher    stopped" in captured.out
+
+
+def test_status_offset_variable_wins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_PORT_OFFSET", "100")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "port-offset").write_text("900\n")
+
+    code = main(["--data-dir", str(tmp_path), "status"])
+
+    captured = capsys.readouterr()
+    assert code == 3
+    assert captured.err == ""
+
+
+def test_up_other_offset_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_PORT_OFFSET", "100")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "port-offset").write_text("900\n")
+    (run_dir / "audit.pid").write_text(str(os.getpid()))
+
+    code = main(["--data-dir", str(tmp_path), "up"])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err.startswith(
+        f"error: the platform already runs from {tmp_path.resolve()} on port "
+        "offset 900 (audit running), not on the requested port offset 100."
+    )
+    assert "set RECON_PORT_OFFSET=900 or unset it" in captured.err
+    assert captured.out == ""
+
+
+def test_up_invalid_offset_variable_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_PORT_OFFSET", "a lot")
+
+    code = main(["--data-dir", str(tmp_path), "up"])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err == (
+        "error: invalid port offset 'a lot' in RECON_PORT_OFFSET: expected a whole "
+        "number such as 100\n"
+    )

@@ -13,7 +13,7 @@ from recon_keyvault.settings import KeyvaultSettings
 from recon_matcher.settings import MatcherSettings
 from recon_reporting.settings import ReportingSettings
 
-from recon_platform.stack import SERVICE_ORDER, LocalStack
+from recon_platform.stack import SERVICE_ORDER, LocalStack, StackError
 
 SETTINGS_CLASSES: dict[str, type[ServiceSettings]] = {
     "ingest": IngestSettings,
@@ -113,7 +113,18 @@ def test_stack_offset_variable_wins(
     assert stack.ports.offset == 100
 
 
-def test_stack_stopped_ignores_recorded_offset(
+def test_stack_running_offset_marked_from_last_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RECON_PORT_OFFSET", raising=False)
+    data_dir = _running_stack_folder(tmp_path, offset="700")
+
+    stack = LocalStack(data_dir)
+
+    assert stack.offset_from_last_run is True
+
+
+def test_stack_stopped_uses_last_offset(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("RECON_PORT_OFFSET", raising=False)
@@ -122,4 +133,84 @@ def test_stack_stopped_ignores_recorded_offset(
 
     stack = LocalStack(data_dir)
 
+    assert stack.ports.offset == 700
+    assert stack.offset_from_last_run is True
+    assert stack.url("reporting") == "http://127.0.0.1:8780"
+
+
+def test_stack_empty_variable_uses_last_offset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_PORT_OFFSET", "")
+    data_dir = _running_stack_folder(tmp_path, offset="700")
+
+    stack = LocalStack(data_dir)
+
+    assert stack.ports.offset == 700
+
+
+def test_stack_variable_not_marked_from_last_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_PORT_OFFSET", "700")
+    data_dir = _running_stack_folder(tmp_path, offset="700")
+
+    stack = LocalStack(data_dir)
+
+    assert stack.offset_from_last_run is False
+
+
+def test_stack_without_offset_file_uses_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RECON_PORT_OFFSET", raising=False)
+
+    stack = LocalStack(tmp_path)
+
     assert stack.ports.offset == 0
+    assert stack.offset_from_last_run is False
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("abc", "invalid port offset 'abc' in RECON_PORT_OFFSET"),
+        ("1.5", "invalid port offset '1.5' in RECON_PORT_OFFSET"),
+        ("-1", "port offset -1 in RECON_PORT_OFFSET is out of range"),
+        ("46444", "port offset 46444 in RECON_PORT_OFFSET is out of range"),
+    ],
+)
+def test_stack_invalid_offset_variable_raises(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
+) -> None:
+    monkeypatch.setenv("RECON_PORT_OFFSET", text)
+
+    with pytest.raises(StackError) as caught:
+        LocalStack(tmp_path)
+
+    assert str(caught.value).startswith(expected)
+
+
+def test_stack_highest_offset_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECON_PORT_OFFSET", "46443")
+
+    stack = LocalStack(tmp_path)
+
+    assert stack.ports.of("kafka") == 65535
+
+
+def test_stack_invalid_offset_file_names_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RECON_PORT_OFFSET", raising=False)
+    data_dir = _running_stack_folder(tmp_path, offset="seven")
+
+    with pytest.raises(StackError) as caught:
+        LocalStack(data_dir)
+
+    offset_file = data_dir / "run" / "port-offset"
+    assert str(caught.value).startswith(
+        f"invalid port offset 'seven' in {offset_file.resolve()}"
+    )

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from recon_platform import stack as stack_module
-from recon_platform.stack import LocalStack, Ports, StackError, last_exception
+from recon_platform.service_logs import last_exception
+from recon_platform.stack import LocalStack, Ports, StackError
 
 SERVICES = ("keyvault", "audit")
 
@@ -173,4 +174,4 @@ def test_wait_exited_service_shows_exception(stack: LocalStack) -> None:
     message = str(caught.value)
     assert message.startswith("audit exited during start-up:\n")
     assert "DefinitionError: bad file\n" in message
-    assert "run `recon down` and start again" in message
+    assert "run `recon up` again" in message
