@@ -71,5 +71,9 @@ def run_service_main(
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # uvicorn would otherwise take the client address from X-Forwarded-For on
+        # any request from 127.0.0.1. The reporting service reads that header
+        # itself, and only from the proxies its settings trust.
+        proxy_headers=False,
     )
     return 0
