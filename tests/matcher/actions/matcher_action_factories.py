@@ -63,6 +63,15 @@ def definition() -> Definition:
     )
 
 
+def with_tolerance(tolerance: str) -> Definition:
+    """Return the test definition with the tolerance pass set to `tolerance`."""
+    base = definition()
+    exact, loose = base.passes
+    assert isinstance(loose, TolerancePass)
+    changed = loose.model_copy(update={"amount_tolerance": Decimal(tolerance)})
+    return base.model_copy(update={"passes": [exact, changed]})
+
+
 def item(
     transaction_id: str,
     amount: str,

@@ -1,15 +1,10 @@
 """Two users acting on the same request or items at the same moment.
 
-Each race sends two HTTP calls to the app with `asyncio.gather`. A barrier inside
-the action keeps the first call waiting until the second has read the same rows, so
-both calls have passed the checks that read those rows before either writes. On
-PostgreSQL the second call waits for the first call's row lock instead, so the
-barrier gives up after a short timeout and the calls run one after the other.
+Each race sends two HTTP calls to the app with `asyncio.gather`, held at a barrier
+(see `race_helpers`) until both have read the same rows.
 """
 
 import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,60 +20,19 @@ from matcher_action_factories import (
     ledger,
     outbox,
 )
+from race_helpers import (
+    BARRIER_TIMEOUT_SECONDS,
+    ROUNDS,
+    hold_at_barrier,
+    proposed_groups,
+    request_write_off,
+    stored_approval,
+    stored_break,
+)
 from recon_common.db import session_scope
 from recon_matcher.actions import breaks, matches
-from recon_matcher.models import ApprovalRecord, BreakRecord, MatchGroupItem
 from recon_matcher.reconciliation import states
 from recon_matcher.reconciliation.groups import store_groups
-from sqlalchemy import Select, select
-
-ROUNDS = 3
-BARRIER_TIMEOUT_SECONDS = 0.5
-
-
-def hold_at_barrier(monkeypatch: pytest.MonkeyPatch, module: Any, *names: str) -> None:
-    """Make each function `names` of `module` wait until two calls reach any of them.
-
-    A call that waits longer than the timeout goes on alone.
-    """
-    barrier = asyncio.Barrier(2)
-    for name in names:
-        original: Callable[..., Awaitable[Any]] = getattr(module, name)
-        monkeypatch.setattr(module, name, _held(original, barrier))
-
-
-def _held(
-    original: Callable[..., Awaitable[Any]], barrier: asyncio.Barrier
-) -> Callable[..., Awaitable[Any]]:
-    async def held(*args: Any, **kwargs: Any) -> Any:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(barrier.wait(), BARRIER_TIMEOUT_SECONDS)
-        return await original(*args, **kwargs)
-
-    return held
-
-
-async def stored_approval(app: FastAPI, approval_id: str) -> ApprovalRecord | None:
-    async with session_scope(app.state.runtime.sessions) as session:
-        return await session.get(ApprovalRecord, approval_id)
-
-
-async def stored_break(app: FastAPI, transaction_id: str) -> BreakRecord | None:
-    async with session_scope(app.state.runtime.sessions) as session:
-        return await session.get(BreakRecord, transaction_id)
-
-
-async def request_write_off(
-    client: httpx.AsyncClient, service_token: str, transaction_id: str
-) -> str:
-    response = await client.post(
-        f"/v1/breaks/{transaction_id}/close-requests",
-        json={"action": "write_off", "reason": "bank fee, below threshold"},
-        headers=headers(service_token, "otto"),
-    )
-    assert response.status_code == 201
-    approval_id: str = response.json()["approval_id"]
-    return approval_id
 
 
 async def test_decide_race_has_one_winner(
@@ -238,29 +192,6 @@ async def test_manual_match_losing_to_run_conflicts(
         found = await states.statuses(session, ["s0", "l0", "l1"])
     assert found["l0"] == "open"
     assert found["l1"] == "matched"
-
-
-async def proposed_groups(app: FastAPI) -> list[str]:
-    """Feed one proposed group a round and return their ids, oldest first."""
-    # 100.00 against 100.60 is inside the 1.00 tolerance but scores below 0.99.
-    group_ids = []
-    for round_ in range(ROUNDS):
-        await feed(
-            app,
-            f"file-{round_}",
-            [item(f"s{round_}", "100.00"), ledger(f"l{round_}", "100.60")],
-        )
-        async with session_scope(app.state.runtime.sessions) as session:
-            group_id = await session.scalar(group_of(f"s{round_}"))
-        assert group_id is not None, f"the engine formed no group of s{round_}"
-        group_ids.append(group_id)
-    return group_ids
-
-
-def group_of(transaction_id: str) -> Select[str]:
-    return select(MatchGroupItem.group_id).where(
-        MatchGroupItem.transaction_id == transaction_id
-    )
 
 
 async def test_confirm_reject_race_has_one_winner(

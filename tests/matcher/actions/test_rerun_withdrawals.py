@@ -8,37 +8,26 @@ and that the applied re-run withdraws exactly those requests.
 
 import uuid
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 import httpx
 from fastapi import FastAPI
 from matcher_action_factories import (
     RECONCILIATION_ID,
-    definition,
     feed,
     headers,
     item,
     ledger,
     outbox,
+    with_tolerance,
 )
 from recon_common.db import session_scope
 from recon_matcher.actions.schemas import PlannedWithdrawal
-from recon_matcher.definitions import Definition, TolerancePass
 from recon_matcher.models import ApprovalRecord, MatchGroupItem
 from recon_matcher.reconciliation import rerun
 from sqlalchemy import select
 
 RERUN = f"/v1/reconciliations/{RECONCILIATION_ID}/rerun"
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
-
-
-def with_tolerance(tolerance: str) -> Definition:
-    """Return the test definition with the tolerance pass set to `tolerance`."""
-    base = definition()
-    exact, loose = base.passes
-    assert isinstance(loose, TolerancePass)
-    changed = loose.model_copy(update={"amount_tolerance": Decimal(tolerance)})
-    return base.model_copy(update={"passes": [exact, changed]})
 
 
 async def request_close(

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recon_matcher.actions.auth import Actor
 from recon_matcher.actions.common import (
     StateConflict,
+    claim_group,
     finish_action,
     lock_transactions,
 )
@@ -28,6 +29,7 @@ from recon_matcher.breaks.records import LIVE_STATES, break_contract
 from recon_matcher.changes import MatchChanges
 from recon_matcher.definitions import Definition
 from recon_matcher.models import ApprovalRecord, BreakRecord, CommentRecord
+from recon_matcher.reconciliation.groups import LIVE_GROUP_STATUSES
 from recon_matcher.settings import MatcherSettings
 
 log = structlog.get_logger(__name__)
@@ -57,7 +59,13 @@ async def add_comment(
     actor: Actor,
     settings: MatcherSettings,
 ) -> Comment:
-    """Store a comment on a break or a group and publish it."""
+    """Store a comment on a break or a live group and publish it.
+
+    A group comment first claims the group, so it gets a 404 when a dissolve
+    commits first, as a later request would.
+    """
+    if comment.target_type == "group":
+        await claim_group(session, comment.target_id, statuses=LIVE_GROUP_STATUSES)
     session.add(
         CommentRecord(
             comment_id=comment.comment_id,
@@ -79,16 +87,52 @@ async def add_comment(
         definition=definition,
         changes=MatchChanges(comments=[comment]),
     )
+    # The body can hold personal data, so only the ids are logged.
+    log.info(
+        "matcher.comment.added",
+        comment_id=comment.comment_id,
+        target_type=comment.target_type,
+        target_id=comment.target_id,
+        actor=actor.username,
+    )
     return comment
 
 
-def require_live(row: BreakRecord) -> None:
-    """Raise 409 unless the break is open or assigned."""
-    if row.state not in LIVE_STATES:
-        raise StateConflict(
-            f"the break of transaction {row.transaction_id!r} is {row.state}; only "
-            "an open or assigned break can be changed"
+def not_live(row: BreakRecord) -> StateConflict:
+    """Return the 409 for a change of a break that is not open or assigned."""
+    return StateConflict(
+        f"the break of transaction {row.transaction_id!r} is {row.state}; only "
+        "an open or assigned break can be changed"
+    )
+
+
+async def claim_live_break(session: AsyncSession, row: BreakRecord) -> None:
+    """Raise 409 unless the break is still open or assigned, and read it again.
+
+    The UPDATE writes back the state that it finds, so it changes nothing, but
+    only a live break matches it. On SQLite, which ignores FOR UPDATE, it takes
+    the database write lock, so an approval or a second request that committed
+    after the caller read `row` is seen here, and the reads after it are current.
+    On PostgreSQL the caller's FOR UPDATE and this UPDATE's row lock do the same.
+    """
+    result = await session.execute(
+        update(BreakRecord)
+        .where(
+            BreakRecord.transaction_id == row.transaction_id,
+            BreakRecord.state.in_(sorted(LIVE_STATES)),
         )
+        .values(state=BreakRecord.state)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(row)
+    if cast(CursorResult[Any], result).rowcount == 1:
+        return
+    log.info(
+        "matcher.break.claim_conflict",
+        transaction_id=row.transaction_id,
+        state=row.state,
+    )
+    raise not_live(row)
 
 
 async def pending_approval(
@@ -114,7 +158,7 @@ async def assign_break(
     settings: MatcherSettings,
 ) -> BreakRecord:
     """Assign a live break to a user, or with None return it to the open queue."""
-    require_live(row)
+    await claim_live_break(session, row)
     previous = row.assignee
     row.assignee = assignee
     row.state = BreakState.ASSIGNED.value if assignee else BreakState.OPEN.value
@@ -131,6 +175,13 @@ async def assign_break(
         definition=definition,
         changes=MatchChanges(updated_breaks=[break_contract(row, pending=pending)]),
     )
+    log.info(
+        "matcher.break.assigned",
+        transaction_id=row.transaction_id,
+        assignee=assignee,
+        previous_assignee=previous,
+        actor=actor.username,
+    )
     return row
 
 
@@ -144,8 +195,12 @@ async def request_close(
     actor: Actor,
     settings: MatcherSettings,
 ) -> ApprovalRecord:
-    """Record a write-off or force-close request that waits for a second user."""
-    require_live(row)
+    """Record a write-off or force-close request that waits for a second user.
+
+    The claim on the break serializes two requests for it, so the second one
+    reads the first one's pending request and gets a 409.
+    """
+    await claim_live_break(session, row)
     existing = await pending_approval(session, row.transaction_id)
     if existing is not None:
         raise StateConflict(
@@ -173,6 +228,13 @@ async def request_close(
         details={"approval_id": approval.approval_id, "reason": reason},
         definition=definition,
         changes=MatchChanges(updated_breaks=[break_contract(row, pending=approval)]),
+    )
+    log.info(
+        "matcher.approval.requested",
+        approval_id=approval.approval_id,
+        transaction_id=row.transaction_id,
+        action=approval.action,
+        actor=actor.username,
     )
     return approval
 

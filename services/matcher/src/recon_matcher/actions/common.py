@@ -1,10 +1,13 @@
-"""Lookups, audit events and publishing that every operator action shares."""
+"""Lookups, claims, audit events and publishing that operator actions share."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any, cast
 
+import structlog
 from recon_common.audit import record_audit
 from recon_common.errors import Conflict, NotFound
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.actions.auth import Actor
@@ -19,6 +22,8 @@ from recon_matcher.models import (
 from recon_matcher.reconciliation import repository
 from recon_matcher.reconciliation.groups import LIVE_GROUP_STATUSES
 from recon_matcher.settings import MatcherSettings
+
+log = structlog.get_logger(__name__)
 
 
 class ReconciliationNotFound(NotFound):
@@ -93,6 +98,25 @@ async def get_break(session: AsyncSession, transaction_id: str) -> BreakRecord:
     return row
 
 
+async def get_break_after_transaction(
+    session: AsyncSession, transaction_id: str
+) -> BreakRecord:
+    """Return the break of `transaction_id` locked after its transaction, or raise 404.
+
+    A manual match, an approval and a matching run lock or reference the
+    transaction before they change its break. PostgreSQL takes a key-share lock on
+    the transaction when a row that references it is inserted, such as a write-off
+    request, and when one database transaction updates the break twice. Locking
+    the break first could then deadlock with those actions.
+    """
+    await session.execute(
+        select(TransactionRecord.transaction_id)
+        .where(TransactionRecord.transaction_id == transaction_id)
+        .with_for_update()
+    )
+    return await get_break(session, transaction_id)
+
+
 async def lock_transactions(
     session: AsyncSession, transaction_ids: Sequence[str]
 ) -> list[TransactionRecord]:
@@ -147,3 +171,47 @@ async def finish_action(
         action=action,
         actor=actor.username,
     )
+
+
+def not_proposed(group_id: str, status: str) -> StateConflict:
+    """Return the 409 for a review of a group that is not proposed."""
+    return StateConflict(
+        f"match group {group_id!r} is {status}, not proposed; only a proposed "
+        "group can be confirmed or rejected"
+    )
+
+
+async def claim_group(
+    session: AsyncSession, group_id: str, *, statuses: Collection[str]
+) -> None:
+    """Raise the 404 or 409 of a later request unless the group is in `statuses`.
+
+    The UPDATE writes back the status that it finds, so it changes nothing, but
+    it makes a second review, unmatch or comment of the same group wait for the
+    first to commit and then see its result. PostgreSQL gets that from the caller's FOR
+    UPDATE already. SQLite ignores FOR UPDATE, and there the UPDATE takes the
+    database write lock, so the reads after it are current too.
+    """
+    result = await session.execute(
+        update(MatchGroupRecord)
+        .where(
+            MatchGroupRecord.group_id == group_id,
+            MatchGroupRecord.status.in_(sorted(statuses)),
+        )
+        .values(status=MatchGroupRecord.status)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], result).rowcount == 1:
+        return
+    status = await session.scalar(
+        select(MatchGroupRecord.status).where(MatchGroupRecord.group_id == group_id)
+    )
+    log.info(
+        "matcher.group.claim_conflict",
+        group_id=group_id,
+        status=status,
+        expected=sorted(statuses),
+    )
+    if status is None or status not in LIVE_GROUP_STATUSES:
+        raise group_not_found(group_id)
+    raise not_proposed(group_id, status)

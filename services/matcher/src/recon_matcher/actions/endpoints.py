@@ -7,6 +7,7 @@ change is audited and published as `matches-produced` in the request's transacti
 from datetime import date
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from recon_common.audit import record_audit
 from recon_common.db import session_scope
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recon_matcher.actions import breaks, matches
 from recon_matcher.actions.auth import (
     ActionForbidden,
+    Actor,
     ActorDep,
     InvalidServiceToken,
     MissingActingUser,
@@ -33,6 +35,7 @@ from recon_matcher.actions.common import (
     find_definition,
     finish_action,
     get_break,
+    get_break_after_transaction,
     get_group,
 )
 from recon_matcher.actions.schemas import (
@@ -53,6 +56,8 @@ from recon_matcher.definitions import Definition
 from recon_matcher.dependencies import get_session
 from recon_matcher.models import ApprovalRecord, OutboxMessage
 from recon_matcher.reconciliation import rerun
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(
     prefix="/v1",
@@ -232,7 +237,7 @@ async def assign_break(
     settings: SettingsDep,
 ) -> Break:
     """Assign an open break to a user, or return it to the open queue with null."""
-    row = await get_break(session, transaction_id)
+    row = await get_break_after_transaction(session, transaction_id)
     definition = find_definition(_definitions(request), row.reconciliation_id)
     await breaks.assign_break(
         session,
@@ -261,7 +266,7 @@ async def request_close(
     settings: SettingsDep,
 ) -> ApprovalOut:
     """Request a write-off or force-close of a break, which a second user approves."""
-    row = await get_break(session, transaction_id)
+    row = await get_break_after_transaction(session, transaction_id)
     definition = find_definition(_definitions(request), row.reconciliation_id)
     approval = await breaks.request_close(
         session,
@@ -318,12 +323,14 @@ async def _decide(
     found = await session.get(ApprovalRecord, approval_id)
     if found is None:
         raise ApprovalNotFound(f"approval request {approval_id!r} not found")
-    # The break is locked before its request, in the order of a matching run that
-    # withdraws the request, so the two cannot deadlock. The request is read again
-    # under its lock, because a run may have withdrawn it meanwhile. SQLite ignores
-    # these locks, so `breaks.decide` also claims the request with a conditional
-    # UPDATE, which lets only one of two racing decisions through on both databases.
-    row = await get_break(session, found.transaction_id)
+    # The transaction, its break and then its request are locked. A manual match,
+    # a close request and a matching run that withdraws the request take them in
+    # the same order, so they wait for this decision instead of deadlocking. The
+    # request is read again under its lock, because a run may have withdrawn it
+    # meanwhile. SQLite ignores these locks, so `breaks.decide` also claims the
+    # request with a conditional UPDATE, which lets only one of two racing
+    # decisions through on both databases.
+    row = await get_break_after_transaction(session, found.transaction_id)
     approval = await _lock_approval(session, approval_id)
     definition = find_definition(_definitions(request), row.reconciliation_id)
     try:
@@ -446,6 +453,7 @@ async def rerun_reconciliation(
         ran_at=plan.ran_at,
     )
     if dry_run:
+        _log_rerun(out, actor=actor)
         return out
     changes = MatchChanges()
     await rerun.apply_rerun(
@@ -467,4 +475,25 @@ async def rerun_reconciliation(
         definition=definition,
         changes=changes,
     )
+    _log_rerun(out, actor=actor)
     return out
+
+
+def _log_rerun(out: RerunOut, *, actor: Actor) -> None:
+    # The withdrawals are those of the plan. A request that another action
+    # decided between planning and applying stays as it is, and each request
+    # that is withdrawn logs its own `matcher.approval.withdrawn` line.
+    log.info(
+        "matcher.reconciliation.rerun",
+        reconciliation_id=out.reconciliation_id,
+        value_date_from=out.value_date_from.isoformat(),
+        value_date_to=out.value_date_to.isoformat(),
+        dry_run=out.dry_run,
+        items_considered=out.items_considered,
+        groups_kept=out.groups_kept,
+        groups_formed=len(out.groups_formed),
+        groups_dissolved=len(out.dissolved_group_ids),
+        requests_withdrawn=len(out.withdrawn_requests),
+        open_breaks_after=out.open_breaks_after,
+        actor=actor.username,
+    )

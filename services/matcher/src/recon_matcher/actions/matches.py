@@ -1,10 +1,9 @@
 """Manual matches, unmatches and the review of proposed groups."""
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, cast
 
 import structlog
 from recon_common.errors import InvalidRequest
@@ -14,8 +13,6 @@ from recon_common.events import (
     MatchGroupStatus,
     Transaction,
 )
-from sqlalchemy import select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,10 +20,11 @@ from recon_matcher.actions.auth import Actor
 from recon_matcher.actions.breaks import pending_approval
 from recon_matcher.actions.common import (
     StateConflict,
+    claim_group,
     finish_action,
     get_group,
-    group_not_found,
     lock_transactions,
+    not_proposed,
 )
 from recon_matcher.actions.schemas import ManualMatchOut, ManualMatchRequest
 from recon_matcher.changes import MatchChanges
@@ -127,15 +125,7 @@ async def manual_match(
         status = current[record.transaction_id]
         if status != OPEN:
             raise _not_open(record.transaction_id, status)
-        # A match would close the break under a request that a second user may
-        # still approve, and the approval would then fail on the closed break.
-        pending = await pending_approval(session, record.transaction_id)
-        if pending is not None:
-            raise StateConflict(
-                f"transaction {record.transaction_id!r} has pending request "
-                f"{pending.approval_id} ({pending.action}); reject it before "
-                "matching the item"
-            )
+    await _require_no_pending(session, ids)
     side_a, side_b, currencies, days_apart = _totals(definition, records)
     difference = side_a - side_b
     currency = next(iter(currencies)) if len(currencies) == 1 else None
@@ -201,6 +191,9 @@ async def manual_match(
         # manual match on SQLite, which ignores the row locks, or a matching run,
         # which does not take them. The primary key of the group items stopped it.
         raise await _matched_meanwhile(session, ids, actor=actor) from error
+    # SQLite ignores the locks above, so a close request may have committed after
+    # the first check. The insert took the write lock, so this read is current.
+    await _require_no_pending(session, ids)
     await finish_action(
         session,
         settings=settings,
@@ -231,6 +224,19 @@ async def manual_match(
         allowed_difference=allowed,
         forced=forced,
     )
+
+
+async def _require_no_pending(session: AsyncSession, ids: Sequence[str]) -> None:
+    # A match would close the break under a request that a second user may
+    # still approve, and the approval would then fail on the closed break.
+    for transaction_id in ids:
+        pending = await pending_approval(session, transaction_id)
+        if pending is not None:
+            raise StateConflict(
+                f"transaction {transaction_id!r} has pending request "
+                f"{pending.approval_id} ({pending.action}); reject it before "
+                "matching the item"
+            )
 
 
 def _not_open(transaction_id: str, status: str) -> StateConflict:
@@ -278,9 +284,9 @@ async def unmatch(
 ) -> list[str]:
     """Dissolve a live group and return its items to open breaks."""
     # A rejection dissolves only a proposal, an unmatch any live group.
-    await _claim_group(
+    await claim_group(
         session,
-        row,
+        row.group_id,
         statuses={PROPOSED} if action == "match.reject" else LIVE_GROUP_STATUSES,
     )
     changes = MatchChanges()
@@ -334,7 +340,7 @@ async def confirm_group(
 ) -> MatchGroup:
     """Confirm a proposed group, which a re-run then leaves alone."""
     _require_proposed(row)
-    await _claim_group(session, row, statuses={PROPOSED})
+    await claim_group(session, row.group_id, statuses={PROPOSED})
     item_ids = await group_items(session, row.group_id)
     # The items read as matched from now on, because their state follows the group.
     row.status = MatchGroupStatus.CONFIRMED.value
@@ -351,6 +357,12 @@ async def confirm_group(
         details={"reason": reason or "", "transaction_ids": ",".join(item_ids)},
         definition=definition,
         changes=changes,
+    )
+    log.info(
+        "matcher.group.confirmed",
+        group_id=row.group_id,
+        items=len(item_ids),
+        actor=actor.username,
     )
     return contract
 
@@ -379,47 +391,4 @@ async def reject_group(
 
 def _require_proposed(row: MatchGroupRecord) -> None:
     if row.status != PROPOSED:
-        raise _not_proposed(row.group_id, row.status)
-
-
-def _not_proposed(group_id: str, status: str) -> StateConflict:
-    return StateConflict(
-        f"match group {group_id!r} is {status}, not proposed; only a proposed "
-        "group can be confirmed or rejected"
-    )
-
-
-async def _claim_group(
-    session: AsyncSession, row: MatchGroupRecord, *, statuses: Collection[str]
-) -> None:
-    """Raise the 404 or 409 of a later request unless the group is in `statuses`.
-
-    The UPDATE writes back the status that it finds, so it changes nothing, but
-    it makes a second review or unmatch of the same group wait for the first to
-    commit and then see its result. PostgreSQL gets that from the caller's FOR
-    UPDATE already. SQLite ignores FOR UPDATE, and there the UPDATE takes the
-    database write lock, so the reads after it are current too.
-    """
-    result = await session.execute(
-        update(MatchGroupRecord)
-        .where(
-            MatchGroupRecord.group_id == row.group_id,
-            MatchGroupRecord.status.in_(sorted(statuses)),
-        )
-        .values(status=MatchGroupRecord.status)
-        .execution_options(synchronize_session=False)
-    )
-    if cast(CursorResult[Any], result).rowcount == 1:
-        return
-    status = await session.scalar(
-        select(MatchGroupRecord.status).where(MatchGroupRecord.group_id == row.group_id)
-    )
-    log.info(
-        "matcher.group.claim_conflict",
-        group_id=row.group_id,
-        status=status,
-        expected=sorted(statuses),
-    )
-    if status is None or status not in LIVE_GROUP_STATUSES:
-        raise group_not_found(row.group_id)
-    raise _not_proposed(row.group_id, status)
+        raise not_proposed(row.group_id, row.status)
