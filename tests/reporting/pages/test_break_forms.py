@@ -274,3 +274,46 @@ async def test_manual_match_error_names_force_checkbox(
     message = html.unescape(flash_of(next_page))
     assert "set force" not in message
     assert 'tick "Match even outside the tolerance or across currencies"' in message
+
+
+async def test_manual_match_message_names_currency(
+    live_matcher: FastAPI, operator_app: FastAPI, worked_day: WorkedDay
+) -> None:
+    async with signed_in(operator_app, "otto") as http:
+        token = csrf_of(await http.get("/breaks"))
+
+        next_page = await post_form(
+            http,
+            "/breaks/manual-match",
+            {
+                "transaction_id": [worked_day.open_statement, worked_day.open_ledger],
+                "reason": "same payment, ledger booked late",
+                "next": "/breaks",
+            },
+            token=token,
+        )
+
+    message = flash_of(next_page)
+    assert " with a difference of 0.00 EUR. " in message
+
+
+async def test_forced_match_message_names_currency(
+    live_matcher: FastAPI, operator_app: FastAPI, worked_day: WorkedDay
+) -> None:
+    async with signed_in(operator_app, "otto") as http:
+        token = csrf_of(await http.get("/breaks"))
+
+        next_page = await post_form(
+            http,
+            "/breaks/manual-match",
+            {
+                "transaction_id": [worked_day.open_statement, "l4"],
+                "reason": "one customer payment split by the bank",
+                "force": "true",
+                "next": "/breaks",
+            },
+            token=token,
+        )
+
+    message = flash_of(next_page)
+    assert " with a difference of 7.00 EUR, forced outside the tolerance. " in message

@@ -19,10 +19,12 @@ from tests.reporting.pages.conftest import (
     csrf_of,
     definition,
     flash_of,
+    matcher_audit,
     signed_in,
 )
 from tests.reporting.pages.test_definition_pages import (
     PAGE,
+    base_version_of,
     definition_text,
     save,
     textarea_of,
@@ -275,3 +277,41 @@ async def test_save_overlapping_definition_warns(
         "side_a: 1 account(s) are also selected by side_a of definition "
         "&#39;a-nostro-eur&#39;; a transaction of both goes to &#39;a-nostro-eur&#39;"
     ) in message
+
+
+async def test_invalid_base_version_keeps_text(
+    live_matcher: FastAPI, seeded: FastAPI
+) -> None:
+    typed = definition_text(tolerance="3.00")
+    async with signed_in(seeded, APPROVER) as http:
+        token = csrf_of(await http.get(EDIT_PAGE))
+        pages = {
+            value: await save(http, token, typed, note="typed note", base_version=value)
+            for value in ("abc", "0", "-1", "1.5", "99999999999")
+        }
+
+    for value, page in pages.items():
+        assert page.status_code == 422, value
+        assert textarea_of(page) == typed, value
+        assert 'value="typed note"' in page.text, value
+        assert heading_of(page) == "The form's base version is invalid", value
+        assert f"the hidden base version {value!r} is not a" in failure_of(page)
+        assert "The form is now based on version 1, the newest." in failure_of(page)
+        assert base_version_of(page) == "1", value
+    audit = await matcher_audit(live_matcher)
+    assert ("definition.save", APPROVER, "success") not in audit
+
+
+async def test_invalid_base_version_then_save_succeeds(seeded: FastAPI) -> None:
+    typed = definition_text(tolerance="3.00")
+    async with signed_in(seeded, APPROVER) as http:
+        token = csrf_of(await http.get(EDIT_PAGE))
+        rejected = await save(http, token, typed, base_version="abc")
+
+        saved = await save(
+            http, csrf_of(rejected), typed, base_version=base_version_of(rejected)
+        )
+
+    assert rejected.status_code == 422
+    assert saved.status_code == 303, saved.text
+    assert saved.headers["location"] == f"{PAGE}/versions/2"

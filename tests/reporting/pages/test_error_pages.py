@@ -124,14 +124,14 @@ async def test_invalid_form_field_not_accepted_heading(seeded: FastAPI) -> None:
 
         page = await http.post(
             f"{PAGE}/edit",
-            data={"csrf_token": token, "source": "id: x\n", "base_version": "zero"},
+            data={"csrf_token": token, "source": "id: x\n", "activate": "maybe"},
             headers=HTML_ACCEPT,
         )
 
     assert page.status_code == 422
     assert heading_of(page) == NOT_ACCEPTED
-    assert detail_of(page).startswith("invalid form field base_version 'zero': ")
-    assert detail_of(page).endswith("; send a whole number")
+    assert detail_of(page).startswith("invalid form field activate 'maybe': ")
+    assert detail_of(page).endswith("; send true or false")
     assert "RequestValidationError" not in page.text
 
 

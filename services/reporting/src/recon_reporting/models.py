@@ -13,6 +13,7 @@ every replica of the service shares.
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from recon_common.db import NAMING_CONVENTION, MoneyType, UtcDateTime
 from recon_common.db.plumbing import OutboxMessageMixin, ProcessedEventMixin
@@ -49,6 +50,15 @@ class TransactionStatus(StrEnum):
     PENDING = "pending"
 
 
+# Characters at the end of an account number that `account_suffix` stores.
+ACCOUNT_SUFFIX_CHARS: Final = 4
+
+
+def account_suffix(account: str) -> str:
+    """Return the last characters of `account` without spaces, as redaction does."""
+    return account.replace(" ", "")[-ACCOUNT_SUFFIX_CHARS:]
+
+
 class ReportFile(Base):
     """A landed file and the outcome of parsing it."""
 
@@ -76,6 +86,12 @@ class ReportTransaction(Base):
     source_format: Mapped[str] = mapped_column(String(40))
     record_kind: Mapped[str] = mapped_column(String(20), index=True)
     account: Mapped[str] = mapped_column(String(100), index=True)
+    # `account_suffix(account)`, set by the read model. The break list filters by
+    # the last digits that redacted pages show, and a LIKE on the end of `account`
+    # cannot use a B-tree index, so this column carries the index instead.
+    account_suffix: Mapped[str | None] = mapped_column(
+        String(ACCOUNT_SUFFIX_CHARS), index=True
+    )
     currency: Mapped[str] = mapped_column(String(3), index=True)
     amount: Mapped[Decimal] = mapped_column(MoneyType())
     direction: Mapped[str] = mapped_column(String(10))

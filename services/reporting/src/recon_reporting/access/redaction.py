@@ -31,6 +31,11 @@ class AccountMasker:
         self._visible_chars = visible_chars
         self.revealed: dict[str, set[str]] = {}
 
+    @property
+    def visible_chars(self) -> int:
+        """Characters at the end of a redacted value that this user is shown."""
+        return self._visible_chars
+
     def show(self, value: str | None, *, resource_id: str, field: str) -> str | None:
         """Return `value` as this user may see it."""
         if value is None or value == "":

@@ -7,7 +7,7 @@ the same actions as forms (see `pages.forms`).
 """
 
 from datetime import date
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
@@ -19,13 +19,13 @@ from recon_common.errors import (
     error_responses,
 )
 
+from recon_reporting.actions.assignees import InvalidAssignee, check_assignee
 from recon_reporting.actions.client import MatcherUnavailable, call_matcher
+from recon_reporting.actions.roles import ACTING_ROLES
 from recon_reporting.auth.dependencies import ApiUser
-from recon_reporting.auth.roles import Role
 from recon_reporting.auth.users import User
 from recon_reporting.dependencies import SettingsDep
-
-ACTING_ROLES: Final = frozenset({Role.OPERATOR, Role.APPROVER})
+from recon_reporting.settings import ReportingSettings
 
 
 class ActionForbidden(Forbidden):
@@ -129,7 +129,9 @@ async def group_action(
     return await _forward(settings, user, f"/v1/match-groups/{group_id}/{action}", body)
 
 
-@router.post("/breaks/{transaction_id}/{action}")
+@router.post(
+    "/breaks/{transaction_id}/{action}", responses=error_responses(InvalidAssignee)
+)
 async def break_action(
     transaction_id: str,
     action: str,
@@ -137,9 +139,31 @@ async def break_action(
     user: ApiUser,
     body: dict[str, Any] = JsonBody,
 ) -> JSONResponse:
-    """Act on a break: `comments`, `assign` or `close-requests` (write-off)."""
+    """Act on a break: `comments`, `assign` or `close-requests` (write-off).
+
+    `assign` takes `assignee`: an operator or approver of the reporting service
+    (`GET /api/v1/breaks/assignees` lists them), or null or an empty name to return
+    the break to the open queue.
+    """
     _check_action(action, {"comments", "assign", "close-requests"})
+    if action == "assign":
+        require_acting_role(user)
+        body = _checked_assignment(body, settings=settings)
     return await _forward(settings, user, f"/v1/breaks/{transaction_id}/{action}", body)
+
+
+def _checked_assignment(
+    body: dict[str, Any], *, settings: ReportingSettings
+) -> dict[str, Any]:
+    # A name that is not a string is left for the matcher's validation to reject.
+    assignee = body.get("assignee")
+    if not isinstance(assignee, str):
+        return body
+    name = assignee.strip()
+    if not name:
+        return {**body, "assignee": None}
+    check_assignee(name, users_file=settings.users_file)
+    return {**body, "assignee": name}
 
 
 @router.post("/approvals/{approval_id}/{decision}")

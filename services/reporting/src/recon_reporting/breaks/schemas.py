@@ -56,6 +56,13 @@ class BreakOut(BaseModel):
     comments: list[CommentOut] = []
 
 
+class AssigneeOut(BaseModel):
+    """A user to whom a break may be assigned."""
+
+    username: str
+    role: str
+
+
 class BreakPage(BaseModel):
     """One page of open breaks, earliest age date first."""
 

@@ -8,12 +8,16 @@ day they opened, so a break opened yesterday at 23:59 is one day old at 00:01.
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Final
 
+from recon_common.errors import InvalidRequest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_reporting.access.redaction import AccountMasker
+from recon_reporting.access.redaction import MASK, AccountMasker
 from recon_reporting.breaks import repository
+from recon_reporting.breaks.repository import AccountMatch
 from recon_reporting.breaks.schemas import AgeBand, BreakOut, BreakPage, CommentOut
+from recon_reporting.models import ACCOUNT_SUFFIX_CHARS
 
 # Inclusive day ranges. None means no upper limit.
 _BAND_DAYS: dict[AgeBand, tuple[int, int | None]] = {
@@ -47,12 +51,98 @@ def age_dates_between(band: AgeBand, *, today: date) -> tuple[date | None, date]
     return earliest, latest
 
 
+# Minimum number of last digits that the account filter matches as an ending.
+MIN_ENDING_DIGITS: Final = ACCOUNT_SUFFIX_CHARS
+ACCOUNT_FILTER_HELP: Final = (
+    f"The full account number, or {MIN_ENDING_DIGITS} or more of its last digits "
+    f"as redacted pages show them ({MASK}3000 or 3000). Roles that see accounts "
+    "redacted match only as many last digits as the pages show them; a longer "
+    "number matches only an account with exactly that number."
+)
+
+
+class InvalidAccountFilter(InvalidRequest):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFilter:
+    """An account filter as typed, and how the break list matches it."""
+
+    text: str
+    match: AccountMatch
+    # True when the digits could match as an ending for roles that see accounts in
+    # full, but the user sees them redacted, so only the full number matches.
+    ending_withheld: bool = False
+
+
+def parse_account_filter(text: str, *, masker: AccountMasker) -> AccountFilter:
+    """Parse an account filter: a full number, or the last digits of one.
+
+    Digits, or digits after the redaction mask, match the accounts that end in
+    them. A user who sees accounts redacted may use only as many digits as the
+    pages show, so the filter cannot reveal digits that the pages hide.
+    """
+    typed = text.strip()
+    pasted = typed.startswith(MASK)
+    digits = typed.removeprefix(MASK).replace(" ", "")
+    is_digits = digits.isascii() and digits.isdigit()
+    visible = masker.visible_chars
+    allowed = is_digits and len(digits) >= MIN_ENDING_DIGITS
+    if allowed and not masker.unredacted and len(digits) > visible:
+        if pasted:
+            raise InvalidAccountFilter(_withheld_message(typed, visible=visible))
+        return AccountFilter(
+            text=typed, match=AccountMatch(value=typed), ending_withheld=True
+        )
+    if allowed:
+        minimum = 0 if masker.unredacted else visible
+        match = AccountMatch(value=digits, ending=True, min_length=minimum)
+        return AccountFilter(text=typed, match=match)
+    if pasted:
+        raise InvalidAccountFilter(
+            f"invalid account filter {typed!r}: after {MASK} enter at least "
+            f"{MIN_ENDING_DIGITS} digits, the end of the account as the pages show "
+            "it, or enter the full account number"
+        )
+    return AccountFilter(text=typed, match=AccountMatch(value=typed))
+
+
+def account_filter_hint(masker: AccountMasker) -> str:
+    """Return the forms of account filter that this user may enter, for a label."""
+    visible = masker.visible_chars
+    if masker.unredacted:
+        return f"the full number, or {MIN_ENDING_DIGITS} or more of its last digits"
+    if visible < MIN_ENDING_DIGITS:
+        return "the full number"
+    if visible == MIN_ENDING_DIGITS:
+        return f"the full number, or its last {visible} digits as shown"
+    return (
+        f"the full number, or {MIN_ENDING_DIGITS} to {visible} of its last digits "
+        "as shown"
+    )
+
+
+def _withheld_message(typed: str, *, visible: int) -> str:
+    if visible < MIN_ENDING_DIGITS:
+        return (
+            f"invalid account filter {typed!r}: the pages show you no more than "
+            f"{visible} characters of an account, and matching the end of an account "
+            f"needs {MIN_ENDING_DIGITS} digits, so enter the full account number"
+        )
+    return (
+        f"invalid account filter {typed!r}: the pages show you the last {visible} "
+        f"characters of an account, so enter at most {visible} last digits, or the "
+        "full account number"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class BreakQuery:
     """Conditions and page of a break search."""
 
     reconciliation_id: str | None = None
-    account: str | None = None
+    account: AccountFilter | None = None
     age_band: AgeBand | None = None
     limit: int = 50
     offset: int = 0
@@ -71,7 +161,7 @@ async def search_breaks(
     rows, total = await repository.list_breaks(
         session,
         reconciliation_id=query.reconciliation_id,
-        account=query.account,
+        account=query.account.match if query.account is not None else None,
         age_date_from=earliest,
         age_date_to=latest,
         limit=query.limit,

@@ -7,6 +7,7 @@ from recon_common.events import MatchGroupStatus
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recon_reporting.breaks.repository import AccountMatch, account_condition
 from recon_reporting.models import (
     PROPOSED_CONDITION,
     ReportMatchGroup,
@@ -65,13 +66,16 @@ class ProposedCount:
 
 
 async def count_proposed_items(
-    session: AsyncSession, *, reconciliation_id: str | None, account: str | None
+    session: AsyncSession,
+    *,
+    reconciliation_id: str | None,
+    account: AccountMatch | None,
 ) -> ProposedCount:
     """Count proposed groups and their transactions, by reconciliation and account.
 
-    With `account`, only the transactions on that account count, and only the
-    groups that contain one. Without it, transactions that have not arrived in the
-    read model count too, because their group lists them.
+    With `account`, only the transactions on the accounts it matches count, and
+    only the groups that contain one. Without it, transactions that have not
+    arrived in the read model count too, because their group lists them.
     """
     query = (
         select(
@@ -88,7 +92,7 @@ async def count_proposed_items(
         query = query.join(
             ReportTransaction,
             ReportTransaction.transaction_id == ReportMatchItem.transaction_id,
-        ).where(ReportTransaction.account == account)
+        ).where(account_condition(account))
     row = (await session.execute(query)).one()
     return ProposedCount(groups=row[0], transactions=row[1])
 

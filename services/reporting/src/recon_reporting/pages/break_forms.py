@@ -1,11 +1,19 @@
 """Forms of the break list: manual match, comment, assign and close request."""
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from recon_reporting.dependencies import SessionDep
+from recon_reporting.actions.assignees import (
+    assignee_problem,
+    assignees_of,
+    describe_assignees,
+)
+from recon_reporting.auth.users import read_users
+from recon_reporting.dependencies import SessionDep, get_settings
 from recon_reporting.pages import repository
 from recon_reporting.pages.forms import (
     MAX_NAME_CHARS,
@@ -16,6 +24,7 @@ from recon_reporting.pages.forms import (
     reject_form,
     segment,
 )
+from recon_reporting.pages.templating import format_money
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,16 +45,30 @@ def reword_match_error(detail: str) -> str:
     return detail.replace(MATCHER_FORCE_HINT, FORCE_CHECKBOX_HINT)
 
 
-def _matched(payload: Any) -> str:
-    group = payload["group"]
-    count = len(group["transaction_ids"])
-    text = (
-        f"Matched {count} items in group {group['group_id']} with a difference of "
-        f"{payload['amount_difference']}"
-    )
-    if payload.get("forced"):
-        text += ", forced outside the tolerance"
-    return f"{text}. {READ_MODEL_LAG}"
+def _difference_text(amount: str, currencies: set[str]) -> str:
+    # As on the match group page: with the currency when the items share one.
+    if len(currencies) == 1:
+        [currency] = currencies
+        return f"{format_money(Decimal(amount), currency)} {currency}"
+    if currencies:
+        return f"{amount} across the currencies {', '.join(sorted(currencies))}"
+    return amount
+
+
+def _describe_match(currencies: set[str]) -> Callable[[Any], str]:
+    def describe(payload: Any) -> str:
+        group = payload["group"]
+        count = len(group["transaction_ids"])
+        difference = _difference_text(str(payload["amount_difference"]), currencies)
+        text = (
+            f"Matched {count} items in group {group['group_id']} with a difference "
+            f"of {difference}"
+        )
+        if payload.get("forced"):
+            text += ", forced outside the tolerance"
+        return f"{text}. {READ_MODEL_LAG}"
+
+    return describe
 
 
 @router.post("/breaks/manual-match")
@@ -95,7 +118,9 @@ async def manual_match(
         action="Manual match",
         path=f"/v1/reconciliations/{segment(reconciliations[0])}/manual-matches",
         body={"transaction_ids": ids, "reason": reason.strip(), "force": force},
-        describe=_matched,
+        describe=_describe_match(
+            {row.currency for _, row in found.values() if row is not None}
+        ),
         reword_error=reword_match_error,
     )
 
@@ -131,6 +156,18 @@ async def assign_break(
 ) -> RedirectResponse:
     """Assign a break to a user, or with an empty name return it to the queue."""
     name = assignee.strip() or None
+    if name is not None:
+        users = read_users(get_settings(request).users_file)
+        problem = assignee_problem(name, users=users)
+        if problem is not None:
+            return reject_form(
+                request,
+                actor,
+                f"Assignment failed: invalid assignee {name!r}: {problem}. "
+                f"{describe_assignees(assignees_of(users))} Choose one of them in "
+                "the Assign to list, or Nobody to return the break to the open "
+                "queue.",
+            )
     outcome = f"assigned to {name}" if name else "returned to the open queue"
     return await forward_form(
         request,

@@ -322,6 +322,63 @@ async def edit_definition(
     )
 
 
+# The largest version number that the form accepts, the maximum of a 32-bit
+# signed integer, the `Integer` column type of the matcher's version numbers.
+MAX_VERSION: Final = 2**31 - 1
+
+
+def parse_base_version(field: str) -> int | None:
+    """Parse the edit form's hidden base version, None when empty or invalid."""
+    value = field.strip()
+    if not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_VERSION else None
+
+
+async def _invalid_base_failure(
+    request: Request, editor: User, *, definition_id: str, field: str
+) -> tuple[SaveFailure, int | None]:
+    """Describe an invalid base version and return the newest version to base on."""
+    log.info(
+        "reporting.definition.save_rejected",
+        definition_id=definition_id,
+        user=editor.username,
+        reason="invalid base version",
+    )
+    heading = "The form's base version is invalid"
+    try:
+        async with definitions_client(get_settings(request), user=editor) as matcher:
+            versions = await matcher.list_versions(definition_id)
+    except (MatcherRejected, MatcherUnavailable) as exc:
+        detail = (
+            describe_detail(exc.detail)
+            if isinstance(exc, MatcherRejected)
+            else exc.message
+        )
+        sentence = (
+            f"Nothing was saved, because the hidden base version {field!r} is not a "
+            "version number, and the newest version could not be read: "
+            f"{detail}. Your text is still in the form below; copy it, then open "
+            "the editor again from the definition page."
+        )
+        return SaveFailure(heading=heading, sentence=sentence), None
+    newest = max((item.version for item in versions), default=None)
+    if newest is None:
+        sentence = (
+            f"Nothing was saved, because the hidden base version {field!r} is not a "
+            f"version number, and the matcher lists no version of {definition_id!r}."
+        )
+        return SaveFailure(heading=heading, sentence=sentence), None
+    sentence = (
+        f"Nothing was saved, because the hidden base version {field!r} is not a "
+        "version number, so the page cannot tell which version your text started "
+        f"from. The form is now based on version {newest}, the newest. Compare your "
+        "text with that version on the definition page, then save again."
+    )
+    return SaveFailure(heading=heading, sentence=sentence), newest
+
+
 @router.post("/definitions/{definition_id}/edit", response_model=None)
 async def save_definition(
     definition_id: str,
@@ -330,16 +387,19 @@ async def save_definition(
     source: Annotated[str, Form(max_length=MAX_SOURCE_CHARS)] = "",
     note: Annotated[str, Form(max_length=MAX_TEXT_CHARS)] = "",
     activate: Annotated[bool, Form()] = False,
-    base_version: Annotated[int | None, Form(ge=1)] = None,
+    base_field: Annotated[str, Form(alias="base_version", max_length=40)] = "",
 ) -> HTMLResponse | RedirectResponse:
     """Save the posted YAML as the next version, activated if the box is ticked."""
+    base_version = parse_base_version(base_field)
 
-    def again(failure: SaveFailure, *, status: int) -> HTMLResponse:
+    def again(
+        failure: SaveFailure, *, status: int, base: int | None = base_version
+    ) -> HTMLResponse:
         return _edit_page(
             request,
             editor,
             definition_id=definition_id,
-            base_version=base_version,
+            base_version=base,
             text=source,
             note=note,
             activate=activate,
@@ -347,6 +407,15 @@ async def save_definition(
             status_code=status,
         )
 
+    if base_version is None and base_field.strip():
+        # The hidden field was changed or comes from a damaged page. Without a
+        # valid base the matcher cannot reject a save over a newer version, so
+        # nothing is saved. The form comes back based on the newest version, and
+        # the message names that version to compare with before saving again.
+        failure, newest = await _invalid_base_failure(
+            request, editor, definition_id=definition_id, field=base_field
+        )
+        return again(failure, status=422, base=newest)
     if not source.strip():
         empty = SaveFailure(
             heading="The text is empty", sentence="Enter the definition as YAML."

@@ -18,10 +18,11 @@ from recon_common.errors import InvalidRequest, NotFound
 from recon_common.events import FileStatus, MatchGroupStatus, RecordKind
 
 from recon_reporting.access.sensitive_reads import audit_revealed
+from recon_reporting.actions.assignees import read_assignees
 from recon_reporting.auth.dependencies import PageMasker, PageUser
 from recon_reporting.breaks import service as breaks_service
 from recon_reporting.breaks.schemas import AgeBand
-from recon_reporting.dependencies import SessionDep
+from recon_reporting.dependencies import SessionDep, get_settings
 from recon_reporting.files import repository as files_repository
 from recon_reporting.matches import repository as matches_repository
 from recon_reporting.matches import service as matches_service
@@ -32,7 +33,7 @@ from recon_reporting.pages import (
     definition_pages,
     group_pages,
 )
-from recon_reporting.pages.rendering import render_page
+from recon_reporting.pages.rendering import may_act, render_page
 from recon_reporting.reconciliations import repository as reconciliations_repository
 from recon_reporting.reconciliations import service as reconciliations_service
 from recon_reporting.transactions import repository as transactions_repository
@@ -211,9 +212,14 @@ async def reconciliation(
 @router.get("/breaks")
 async def breaks(request: Request, session: SessionDep, masker: PageMasker) -> Any:
     """Show open breaks with their age, filtered by reconciliation, account, age."""
+    account = _text(request, "account")
     query = breaks_service.BreakQuery(
         reconciliation_id=_text(request, "reconciliation_id"),
-        account=_text(request, "account"),
+        account=(
+            breaks_service.parse_account_filter(account, masker=masker)
+            if account is not None
+            else None
+        ),
         age_band=_choice(request, "age_band", AgeBand),
         limit=PAGE_SIZE,
         offset=_offset(request),
@@ -221,7 +227,9 @@ async def breaks(request: Request, session: SessionDep, masker: PageMasker) -> A
     page = await breaks_service.search_breaks(session, query=query, masker=masker)
     # Items of proposed groups are not breaks, so the page links to where they wait.
     proposed = await matches_repository.count_proposed_items(
-        session, reconciliation_id=query.reconciliation_id, account=query.account
+        session,
+        reconciliation_id=query.reconciliation_id,
+        account=query.account.match if query.account is not None else None,
     )
     review_path = "/review"
     if query.reconciliation_id is not None:
@@ -235,6 +243,12 @@ async def breaks(request: Request, session: SessionDep, masker: PageMasker) -> A
             "user": masker.user,
             "breaks": page.items,
             "query": query,
+            "account_hint": breaks_service.account_filter_hint(masker),
+            "assignees": (
+                read_assignees(get_settings(request).users_file)
+                if may_act(masker.user)
+                else []
+            ),
             "age_bands": list(AgeBand),
             "reconciliations": reconciliations,
             "proposed": proposed,

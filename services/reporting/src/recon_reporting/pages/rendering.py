@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from recon_reporting.actions.endpoints import ACTING_ROLES
+from recon_reporting.actions.roles import ACTING_ROLES
 from recon_reporting.auth.csrf import session_csrf_token
 from recon_reporting.auth.dependencies import PAGE_SESSION_KEY, ActiveSession
 from recon_reporting.auth.users import User

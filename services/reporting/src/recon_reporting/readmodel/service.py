@@ -38,6 +38,7 @@ from recon_reporting.models import (
     ReportReconciliation,
     ReportTransaction,
     TransactionStatus,
+    account_suffix,
 )
 from recon_reporting.readmodel import repository
 from recon_reporting.readmodel.breaks import (
@@ -47,6 +48,7 @@ from recon_reporting.readmodel.breaks import (
 )
 
 _TRANSACTION_FIELDS = frozenset(ReportTransaction.__table__.columns.keys()) - {
+    "account_suffix",
     "status",
     "reconciliation_id",
     "group_id",
@@ -99,6 +101,7 @@ async def _upsert_transactions(
             session.add(row)
             existing[transaction.transaction_id] = row
         _copy_fields(row, transaction, _TRANSACTION_FIELDS)
+        row.account_suffix = account_suffix(transaction.account)
 
 
 async def _upsert_groups(session: AsyncSession, groups: list[MatchGroup]) -> None:
