@@ -117,6 +117,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         return 1
     day = demo.prepare(stack, progress=progress)
+    try:
+        demo.save_definitions(stack, day, progress=progress)
+    except demo.DemoError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     started = time.monotonic()
     demo.run_upload(stack, day, progress=progress)
     summary = demo.wait_for_results(stack, day, progress=progress)

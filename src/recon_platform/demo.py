@@ -26,6 +26,8 @@ from recon_platform.ledger_generator import generate_ledger
 from recon_platform.stack import BANK_ID, LocalStack, Progress
 
 SEED = 20261204
+# The user name that the audit journal records for definitions the demo saves.
+DEMO_ACTOR = "recon-demo"
 STATEMENT_USER = "correspondents"
 LEDGER_USER = "general-ledger"
 LEDGER_FILENAME = "ledger-extract.csv"
@@ -38,6 +40,10 @@ BROKEN_STATEMENT = (
 )
 
 
+class DemoError(RuntimeError):
+    """A failed step of the demo day, with the reason in its message."""
+
+
 @dataclass(frozen=True)
 class DemoDay:
     folder: Path
@@ -45,6 +51,7 @@ class DemoDay:
     ledger_file: Path
     broken_file: Path
     expected_transactions: int
+    definitions: list[dict[str, Any]]
 
     @property
     def all_files(self) -> list[Path]:
@@ -89,7 +96,7 @@ def prepare(stack: LocalStack, *, progress: Progress) -> DemoDay:
         "broken file"
     )
 
-    _write_definitions(stack, transactions, account_map)
+    definitions = _write_definitions(stack, transactions, account_map)
     _write_sftp_users(stack, folder)
     return DemoDay(
         folder=folder,
@@ -97,12 +104,13 @@ def prepare(stack: LocalStack, *, progress: Progress) -> DemoDay:
         ledger_file=ledger_file,
         broken_file=broken,
         expected_transactions=len(transactions) + len(ledger.entries),
+        definitions=definitions,
     )
 
 
 def _write_definitions(
     stack: LocalStack, transactions: list[Transaction], account_map: dict[str, str]
-) -> None:
+) -> list[dict[str, Any]]:
     currencies: dict[str, str] = {}
     for item in transactions:
         currencies.setdefault(item.account, item.currency)
@@ -136,6 +144,39 @@ def _write_definitions(
     path = stack.service_dir("matcher") / "reconciliations.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"definitions": definitions}, sort_keys=False))
+    return definitions
+
+
+def save_definitions(stack: LocalStack, day: DemoDay, *, progress: Progress) -> None:
+    """Save and activate the day's definitions through a running matcher's API.
+
+    The matcher reads its definitions file only at start-up, so a demo sent
+    through a platform that already runs must hand them over this way, or its
+    files would land in no reconciliation. A definition that the matcher already has
+    unchanged is kept as it is.
+    """
+    headers = {
+        **stack.service_headers(),
+        "X-Acting-User": DEMO_ACTOR,
+        "X-Acting-Role": "administrator",
+    }
+    for definition in day.definitions:
+        response = httpx.put(
+            f"{stack.url('matcher')}/v1/definitions/{definition['id']}",
+            json=definition,
+            params={"note": "demo day"},
+            headers=headers,
+            timeout=30.0,
+        )
+        unchanged = response.status_code == 409 and (
+            response.json().get("error") == "UnchangedDefinition"
+        )
+        if response.status_code != 201 and not unchanged:
+            raise DemoError(
+                f"saving definition {definition['id']} in the matcher failed with "
+                f"HTTP {response.status_code}: {response.text[:300]}"
+            )
+    progress(f"saved {len(day.definitions)} definitions in the running matcher")
 
 
 def sftp_key_path(stack: LocalStack) -> Path:
