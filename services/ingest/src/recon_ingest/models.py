@@ -82,3 +82,30 @@ class SeenStatement(Base):
     )
     source_location: Mapped[str] = mapped_column(String(200))
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PostedLedgerEntry(Base):
+    """A ledger entry that a parsed file posted, kept so a later file cannot repost it.
+
+    `entry_key` is the SHA-256 of the entry's account and entry id, so the unique
+    constraint covers ids and accounts of any length. `content` is the JSON array of
+    the compared fields (see `parsing.ledger_entries`) and `content_sha256` its
+    SHA-256, so a repeat is distinguished from a changed entry without reading
+    `content`.
+    """
+
+    __tablename__ = "posted_ledger_entries"
+    __table_args__ = (UniqueConstraint("bank_id", "entry_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bank_id: Mapped[str] = mapped_column(String(64))
+    entry_key: Mapped[str] = mapped_column(String(64))
+    # The first 255 characters of the entry id, for people reading the table.
+    entry_id: Mapped[str] = mapped_column(String(255))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    file_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("landed_files.file_id"), index=True
+    )
+    source_location: Mapped[str] = mapped_column(String(200))
+    posted_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -21,13 +21,16 @@ is rejected or accepted without transactions (`INGEST_DUPLICATE_FILES`). A state
 that another file already published rejects the file or is left out with a warning
 (`INGEST_DUPLICATE_STATEMENTS`). Two deliveries racing on the same statement cannot
 both publish it, because `seen_statements` is unique per bank and fingerprint, so the
-later commit fails and the consumer's retry finds the statement.
+later commit fails and the consumer's retry finds the statement. Ledger entries that
+an earlier file posted are left out with a warning (`ledger_entries`), and
+`posted_ledger_entries` protects them from racing deliveries in the same way.
 """
 
 import asyncio
 import json
 import math
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,7 +54,7 @@ from recon_ingest.landing import repository
 from recon_ingest.landing.service import file_ref
 from recon_ingest.models import LandedFile, OutboxMessage
 from recon_ingest.parsers import CsvProfile, ParseRejected, ParseResult, parse_path
-from recon_ingest.parsing import duplicates
+from recon_ingest.parsing import duplicates, ledger_entries
 from recon_ingest.parsing.workspace import (
     TransactionSpool,
     create_private_file,
@@ -169,7 +172,7 @@ async def _publish_parsed(
     result: ParseResult,
     spool: TransactionSpool,
 ) -> None:
-    """Apply the repeated-statement rule, then publish the spooled transactions."""
+    """Leave out repeated statements and ledger entries, then publish the rest."""
     repeats = await duplicates.find_repeated_statements(
         session, bank_id=row.bank_id, file_id=row.file_id, result=result
     )
@@ -190,8 +193,32 @@ async def _publish_parsed(
             statements=len(repeats),
             earlier_file_ids=sorted({r.earlier_file.file_id for r in repeats}),
         )
-    count = spool.count - statement_filter.skipped_count(spool.key_counts)
-    chunks = spool.chunks(settings.chunk_size, keeps=statement_filter.keeps)
+    ledger = await ledger_entries.check_entries(
+        session,
+        bank_id=row.bank_id,
+        file_id=row.file_id,
+        spool=spool,
+        index=spool.ledger,
+    )
+    if ledger.warnings:
+        result = replace(result, warnings=[*result.warnings, *ledger.warnings])
+
+    def keeps(position: int, transaction: Transaction) -> bool:
+        return statement_filter.keeps(position, transaction) and ledger.keeps(
+            transaction
+        )
+
+    # Ledger rows come only from CSV and .xlsx files, which have no statements, so
+    # no transaction is left out by both filters and the two counts add up.
+    count = (
+        spool.count
+        - statement_filter.skipped_count(spool.key_counts)
+        - ledger.skipped_count
+    )
+    chunks = spool.chunks(settings.chunk_size, keeps=keeps)
+    recorded = ledger_entries.record_posted(
+        session, chunks, bank_id=row.bank_id, file_id=row.file_id, index=spool.ledger
+    )
     try:
         await _accept(
             session,
@@ -199,9 +226,10 @@ async def _publish_parsed(
             settings=settings,
             result=result,
             transaction_count=count,
-            chunks=chunks,
+            chunks=recorded,
         )
     finally:
+        await recorded.aclose()
         await chunks.aclose()
     duplicates.record_statements(
         session, bank_id=row.bank_id, file_id=row.file_id, result=result

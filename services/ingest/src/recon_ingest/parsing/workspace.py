@@ -20,6 +20,8 @@ from typing import BinaryIO
 import structlog
 from recon_common.events import Transaction
 
+from recon_ingest.parsing.ledger_entries import LedgerIndex
+
 log = structlog.get_logger(__name__)
 
 # Identity of the statement a transaction belongs to: account, id and sequence.
@@ -69,7 +71,8 @@ class TransactionSpool:
 
     The parser thread calls `write` with each batch, so no more than one batch is
     held in memory, and the handler reads the transactions back in chunks once the
-    whole file has been checked.
+    whole file has been checked. `write` also indexes the ledger entries in
+    `ledger`.
     """
 
     def __init__(self, path: Path) -> None:
@@ -78,6 +81,7 @@ class TransactionSpool:
         self.count = 0
         # Transactions per statement key, to count what a skipped statement removes.
         self.key_counts: Counter[StatementKey] = Counter()
+        self.ledger = LedgerIndex()
 
     def __enter__(self) -> "TransactionSpool":
         create_private_file(self._path)
@@ -93,7 +97,7 @@ class TransactionSpool:
         """Append a batch of transactions to the spool file."""
         if self._stream is None:
             raise RuntimeError("the spool is not open for writing; use `with`")
-        for transaction in batch:
+        for position, transaction in enumerate(batch, start=self.count):
             self._stream.write(transaction.model_dump_json().encode())
             self._stream.write(b"\n")
             key = (
@@ -102,7 +106,24 @@ class TransactionSpool:
                 transaction.statement_sequence,
             )
             self.key_counts[key] += 1
+            self.ledger.add(position, transaction)
         self.count += len(batch)
+
+    async def read_positions(self, positions: set[int]) -> dict[int, Transaction]:
+        """Return the transactions at the given 0-based positions, read in a thread."""
+        return await asyncio.to_thread(self._read_positions, positions)
+
+    def _read_positions(self, positions: set[int]) -> dict[int, Transaction]:
+        found: dict[int, Transaction] = {}
+        if not positions:
+            return found
+        with self._path.open("rb") as stream:
+            for position, line in enumerate(stream):
+                if position in positions:
+                    found[position] = Transaction.model_validate_json(line)
+                    if len(found) == len(positions):
+                        break
+        return found
 
     async def chunks(
         self, size: int, *, keeps: Callable[[int, Transaction], bool]
