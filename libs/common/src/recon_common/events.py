@@ -112,6 +112,9 @@ class FileRef(Contract):
     record_kind: RecordKind | None = None
     transaction_count: int = 0
     rejection_reason: str | None = None
+    # Problems found in a kept file, such as balances that do not add up. Events
+    # from before this field parse with an empty list.
+    warnings: list[str] = Field(default_factory=list)
 
 
 class FileLanded(Contract):

@@ -74,6 +74,8 @@ class ReportFile(Base):
     record_kind: Mapped[str | None] = mapped_column(String(20))
     transaction_count: Mapped[int] = mapped_column(Integer)
     rejection_reason: Mapped[str | None] = mapped_column(Text)
+    # The file's warnings as a JSON list of strings, NULL when there are none.
+    warnings: Mapped[str | None] = mapped_column(Text)
 
 
 class ReportTransaction(Base):

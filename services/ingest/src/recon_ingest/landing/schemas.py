@@ -1,8 +1,10 @@
 """API models of landed files."""
 
+import json
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class LandedFileOut(BaseModel):
@@ -19,8 +21,19 @@ class LandedFileOut(BaseModel):
     encoding: str | None
     transaction_count: int
     rejection_reason: str | None
+    warnings: list[str]
     landed_at: datetime
     parsed_at: datetime | None
+
+    @field_validator("warnings", mode="before")
+    @classmethod
+    def _decode_warnings(cls, value: Any) -> Any:
+        # The table stores the list as JSON text, or NULL when there is none.
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
 
 
 class LandedFilePage(BaseModel):

@@ -9,6 +9,7 @@ job without landing it twice.
 
 import asyncio
 import hashlib
+import json
 import os
 import uuid
 from dataclasses import dataclass
@@ -191,4 +192,5 @@ def file_ref(row: LandedFile) -> FileRef:
         record_kind=RecordKind(row.record_kind) if row.record_kind else None,
         transaction_count=row.transaction_count or 0,
         rejection_reason=row.rejection_reason,
+        warnings=json.loads(row.warnings) if row.warnings else [],
     )

@@ -24,6 +24,7 @@ from recon_reporting.breaks import service as breaks_service
 from recon_reporting.breaks.schemas import AgeBand
 from recon_reporting.dependencies import SessionDep, get_settings
 from recon_reporting.files import repository as files_repository
+from recon_reporting.files.schemas import FileOut
 from recon_reporting.matches import repository as matches_repository
 from recon_reporting.matches import service as matches_service
 from recon_reporting.models import TransactionStatus
@@ -31,6 +32,7 @@ from recon_reporting.pages import (
     approval_pages,
     break_forms,
     definition_pages,
+    file_pages,
     group_pages,
 )
 from recon_reporting.pages.rendering import may_act, render_page
@@ -45,6 +47,7 @@ router.include_router(break_forms.router)
 router.include_router(group_pages.router)
 router.include_router(approval_pages.router)
 router.include_router(definition_pages.router)
+router.include_router(file_pages.router)
 
 PAGE_SIZE = 50
 
@@ -129,7 +132,7 @@ async def dashboard(request: Request, session: SessionDep, user: PageUser) -> An
 
 @router.get("/files")
 async def files(request: Request, session: SessionDep, user: PageUser) -> Any:
-    """Show landed files, with the reason of each rejected one."""
+    """Show landed files with the reason of each rejected one and warning counts."""
     status = _choice(request, "status", FileStatus)
     offset = _offset(request)
     rows, total = await files_repository.list_files(
@@ -140,7 +143,7 @@ async def files(request: Request, session: SessionDep, user: PageUser) -> Any:
         "files.html",
         {
             "user": user,
-            "files": rows,
+            "files": [FileOut.model_validate(row) for row in rows],
             "status": status,
             "statuses": list(FileStatus),
             "pages": _pages(request, total=total, offset=offset),

@@ -11,6 +11,7 @@ action or a re-run dissolved are deleted first, so their items can take the brea
 that the same message opens.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,7 @@ from recon_reporting.readmodel.breaks import (
     load_outcomes,
 )
 
+_FILE_FIELDS = frozenset(ReportFile.__table__.columns.keys()) - {"warnings"}
 _TRANSACTION_FIELDS = frozenset(ReportTransaction.__table__.columns.keys()) - {
     "account_suffix",
     "status",
@@ -84,7 +86,8 @@ async def _upsert_files(session: AsyncSession, files: list[FileRef]) -> None:
             row = ReportFile(file_id=file.file_id)
             session.add(row)
             existing[file.file_id] = row
-        _copy_fields(row, file, ReportFile.__table__.columns.keys())
+        _copy_fields(row, file, _FILE_FIELDS)
+        row.warnings = json.dumps(file.warnings) if file.warnings else None
 
 
 async def _upsert_transactions(
