@@ -107,6 +107,31 @@ async def test_dashboard_links_unassigned_transactions(
     assert "add a definition that selects their account" in response.text
 
 
+async def test_dashboard_intraday_not_called_unassigned(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day()
+    intraday = transaction(
+        "stmt-intraday",
+        kind=RecordKind.STATEMENT,
+        amount="12.00",
+        value_date=date(2026, 12, 1),
+    ).model_copy(update={"source_format": "mt942"})
+    payload = day.payload.model_copy(
+        update={"transactions": [*day.payload.transactions, intraday]}
+    )
+    await feed(app, payload)
+    await login(client, "vera")
+
+    response = await client.get("/")
+
+    assert 'id="unassigned-transactions"' not in response.text
+    assert 'id="intraday-transactions"' in response.text
+    assert "1 intraday entry (MT942, camt.052) kept but not reconciled" in (
+        response.text
+    )
+
+
 async def test_dashboard_hides_unassigned_notice_when_none(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

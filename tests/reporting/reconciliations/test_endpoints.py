@@ -68,6 +68,7 @@ async def test_summary_empty_read_model_is_zero(client: httpx.AsyncClient) -> No
         "matched": 0,
         "auto_matched": 0,
         "unassigned": 0,
+        "intraday_unassigned": 0,
         "open_breaks": 0,
         "auto_match_rate": "0.0000",
     }
@@ -159,6 +160,44 @@ async def test_summary_rate_excludes_unassigned(
 
     body = response.json()
     assert body["unassigned"] == 3
+    assert body["transactions"] == day.transactions + 3
+    # Still 14 auto-matched of the 17 transactions that a reconciliation took.
+    assert body["auto_match_rate"] == "0.8235"
+
+
+async def test_summary_counts_intraday_apart(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    day = build_day(statements=10, matched_pairs=7)
+    await feed(app, day.payload)
+    stray = transaction(
+        "stray-0",
+        kind=RecordKind.STATEMENT,
+        amount="10.00",
+        value_date=date(2026, 12, 3),
+        file_id="file-other",
+    )
+    intraday = [
+        stray.model_copy(
+            update={"transaction_id": f"intraday-{index}", "source_format": name}
+        )
+        for index, name in enumerate(["mt942", "camt.052"])
+    ]
+    await feed(
+        app,
+        MatchesProduced(
+            run_id="run-2",
+            chunk_index=0,
+            chunk_count=1,
+            transactions=[stray, *intraday],
+        ),
+    )
+
+    response = await client.get("/api/v1/summary", auth=basic("vera"))
+
+    body = response.json()
+    assert body["unassigned"] == 1
+    assert body["intraday_unassigned"] == 2
     assert body["transactions"] == day.transactions + 3
     # Still 14 auto-matched of the 17 transactions that a reconciliation took.
     assert body["auto_match_rate"] == "0.8235"

@@ -1,7 +1,9 @@
 """FastAPI application of the matcher service.
 
 Reconciliation definitions live in the database as versions (`definitions.store`).
-At start-up the definitions file seeds the store (`definitions.seeding`). Each
+At start-up the definitions file seeds the store (`definitions.seeding`), and the
+active definitions adopt the stored unassigned transactions that they select
+(`reconciliation.adoption`). Each
 `transactions-parsed` chunk is matched with the versions active when it is
 processed. Before each `/v1` request outside `/v1/definitions`, a middleware stores
 the active definitions in `app.state.definitions`, where the routes read them.
@@ -29,6 +31,7 @@ from recon_matcher.definitions.endpoints import router as definitions_router
 from recon_matcher.definitions.seeding import seed_definitions
 from recon_matcher.definitions.store import ConcurrentSave
 from recon_matcher.models import OutboxMessage, ProcessedEvent
+from recon_matcher.reconciliation.adoption import adopt_unassigned
 from recon_matcher.reconciliation.endpoints import router as reconciliations_router
 from recon_matcher.reconciliation.service import apply_chunk
 from recon_matcher.settings import MatcherSettings
@@ -138,6 +141,17 @@ def create_app(settings: MatcherSettings, *, start_kafka: bool = True) -> FastAP
         app.state.chunk_handler = handler
         try:
             await seed_store(runtime, definitions=from_file, settings=settings)
+            # Before the consumer starts, so no chunk matches the same items at once.
+            # NOTE: start-up waits for it, and it reads every unassigned row of the
+            # definitions' banks and record kinds once, so a large backlog of
+            # unassigned rows delays readiness.
+            await adopt_unassigned(
+                runtime.sessions,
+                active=active,
+                settings=settings,
+                definition_id=None,
+                trigger="start-up",
+            )
             async with session_scope(runtime.sessions) as session:
                 app.state.definitions = await active.definitions(session)
         except BaseException:

@@ -10,8 +10,9 @@ import json
 from typing import Annotated, Any, Final
 
 import yaml
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from recon_common.errors import ReconError, error_responses
+from recon_common.runtime import ServiceRuntime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_matcher.actions.auth import (
@@ -48,6 +49,7 @@ from recon_matcher.definitions.store import (
     VersionNotFound,
 )
 from recon_matcher.dependencies import get_session
+from recon_matcher.reconciliation.adoption import adopt_unassigned
 from recon_matcher.settings import MatcherSettings
 
 # A definition is a few kilobytes, so this limit only bounds one request's memory.
@@ -87,6 +89,37 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 def _settings(request: Request) -> MatcherSettings:
     settings: MatcherSettings = request.app.state.settings
     return settings
+
+
+def _active(request: Request) -> ActiveDefinitions:
+    # The app's cache when its lifespan made one, as it does in every service.
+    active: ActiveDefinitions = (
+        getattr(request.app.state, "active_definitions", None) or ActiveDefinitions()
+    )
+    return active
+
+
+def _adopt_after_response(
+    request: Request, tasks: BackgroundTasks, *, definition_id: str
+) -> None:
+    """Adopt the definition's unassigned transactions once the request committed.
+
+    Background tasks run after the response is sent, so after `get_session`
+    committed the activation, and each batch of the adoption commits on its own.
+    """
+    runtime: ServiceRuntime = request.app.state.runtime
+
+    async def adopt() -> None:
+        await adopt_unassigned(
+            runtime.sessions,
+            active=_active(request),
+            settings=_settings(request),
+            definition_id=definition_id,
+            trigger="activation",
+        )
+        runtime.relay.notify()
+
+    tasks.add_task(adopt)
 
 
 async def _read_body(request: Request) -> tuple[str, str]:
@@ -191,11 +224,7 @@ async def validate_definition(
 async def _warnings(
     request: Request, session: AsyncSession, definition: Definition
 ) -> list[str]:
-    # The app's cache when its lifespan made one, as it does in every service.
-    active: ActiveDefinitions = (
-        getattr(request.app.state, "active_definitions", None) or ActiveDefinitions()
-    )
-    others = await active.definitions(session)
+    others = await _active(request).definitions(session)
     return setting_warnings(definition) + overlap_warnings(definition, others)
 
 
@@ -236,6 +265,7 @@ async def save_definition(
     request: Request,
     session: SessionDep,
     actor: EditorDep,
+    tasks: BackgroundTasks,
     note: Annotated[str | None, Query(max_length=2000)] = None,
     activate: bool = True,
     base_version: Annotated[
@@ -251,7 +281,10 @@ async def save_definition(
         ),
     ] = None,
 ) -> SavedVersionOut:
-    """Save a definition as its next version, active unless `activate` is false."""
+    """Save a definition as its next version, active unless `activate` is false.
+
+    An active new version then adopts the unassigned transactions it selects.
+    """
     text, source_format = await _read_body(request)
     definition = _parse(text, source_format=source_format)
     store.check_definition(
@@ -272,6 +305,8 @@ async def save_definition(
         base_version=base_version,
     )
     head = await store.get_head(session, definition_id=definition_id)
+    if head.active_version == record.version:
+        _adopt_after_response(request, tasks, definition_id=definition_id)
     saved = _version_out(record, active_version=head.active_version)
     return SavedVersionOut(
         **saved.model_dump(), warnings=await _warnings(request, session, definition)
@@ -320,9 +355,13 @@ async def activate_version(
     request: Request,
     session: SessionDep,
     actor: EditorDep,
+    tasks: BackgroundTasks,
     body: ActivateRequest | None = None,
 ) -> ActivateOut:
-    """Make a saved version the active one; the next chunk is matched with it."""
+    """Make a saved version the active one; the next chunk is matched with it.
+
+    The version then adopts the unassigned transactions it selects.
+    """
     result = await store.activate_version(
         session,
         definition_id=definition_id,
@@ -332,6 +371,8 @@ async def activate_version(
         note=body.note if body else None,
         settings=_settings(request),
     )
+    if not result.already_active:
+        _adopt_after_response(request, tasks, definition_id=definition_id)
     activation = ActivationOut.model_validate(result.record)
     return ActivateOut(**activation.model_dump(), already_active=result.already_active)
 

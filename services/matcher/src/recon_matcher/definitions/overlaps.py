@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 
 from recon_matcher.definitions.models import Definition, Side, SideFilter
+from recon_matcher.definitions.routing import is_intraday
 
 
 def overlap_warnings(definition: Definition, others: Iterable[Definition]) -> list[str]:
@@ -18,9 +19,9 @@ def overlap_warnings(definition: Definition, others: Iterable[Definition]) -> li
 
     Two sides overlap when three things hold. Their record kinds are equal. Their
     currency and source format filters leave a value in common, where an empty
-    filter takes every value. And an account listed on one is listed on the other
-    or matches its `account_pattern`. Two patterns are not compared with each
-    other. The warnings
+    filter takes every value (every source format except the intraday ones). And an
+    account listed on one is listed on the other or matches its `account_pattern`.
+    Two patterns are not compared with each other. The warnings
     count the accounts instead of naming them, because account numbers are
     redacted wherever people read the API's responses.
     """
@@ -49,7 +50,7 @@ def _shared_accounts(first: SideFilter, second: SideFilter) -> set[str]:
         return set()
     if not _filters_meet(first.currencies, second.currencies):
         return set()
-    if not _filters_meet(first.source_formats, second.source_formats):
+    if not _formats_meet(first.source_formats, second.source_formats):
         return set()
     shared = set(first.accounts) & set(second.accounts)
     shared |= _matching(first.accounts, second.account_pattern)
@@ -59,6 +60,16 @@ def _shared_accounts(first: SideFilter, second: SideFilter) -> set[str]:
 
 def _filters_meet(first: list[str], second: list[str]) -> bool:
     return not first or not second or bool(set(first) & set(second))
+
+
+def _formats_meet(first: list[str], second: list[str]) -> bool:
+    # An empty list takes every format except the intraday ones (see `routing`).
+    if not first and not second:
+        return True
+    if not first or not second:
+        named = first or second
+        return any(not is_intraday(source_format) for source_format in named)
+    return bool(set(first) & set(second))
 
 
 def _matching(accounts: list[str], pattern: str | None) -> set[str]:

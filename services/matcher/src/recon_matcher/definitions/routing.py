@@ -1,8 +1,16 @@
-"""Decide which definitions, and which side of each, a transaction belongs to."""
+"""Decide which definitions, and which side of each, a transaction belongs to.
+
+Intraday reports (MT942, camt.052) repeat entries that the end-of-day statement
+(MT940, MT950, camt.053) of the same account carries again, and that statement is
+what a reconciliation matches. So a side takes intraday entries only when its
+`source_formats` names their format. Other intraday entries stay unassigned, and
+the summary counts them apart from the transactions that lack a definition.
+"""
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 from recon_common.events import Transaction
 
@@ -12,6 +20,15 @@ from recon_matcher.definitions.models import (
     SideFilter,
     normalize_account,
 )
+
+# The `source_format` values of intraday reports, as the ingest parsers name them.
+# The reporting service keeps the same set for its summary.
+INTRADAY_FORMATS: Final = frozenset({"mt942", "camt.052"})
+
+
+def is_intraday(source_format: str) -> bool:
+    """Return whether `source_format` is an intraday report format."""
+    return source_format in INTRADAY_FORMATS
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +40,10 @@ class Assignment:
 
 
 def matches_filter(side_filter: SideFilter, transaction: Transaction) -> bool:
-    """Return whether `transaction` passes every condition of `side_filter`."""
+    """Return whether `transaction` passes every condition of `side_filter`.
+
+    An intraday entry passes only a filter whose `source_formats` names its format.
+    """
     if transaction.record_kind is not side_filter.record_kind:
         return False
     if (
@@ -31,10 +51,10 @@ def matches_filter(side_filter: SideFilter, transaction: Transaction) -> bool:
         and transaction.currency.upper() not in side_filter.currencies
     ):
         return False
-    if (
-        side_filter.source_formats
-        and transaction.source_format not in side_filter.source_formats
-    ):
+    if side_filter.source_formats:
+        if transaction.source_format not in side_filter.source_formats:
+            return False
+    elif is_intraday(transaction.source_format):
         return False
     account = normalize_account(transaction.account)
     if account in side_filter.accounts:

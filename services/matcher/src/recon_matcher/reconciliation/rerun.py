@@ -12,14 +12,18 @@ includes the pass name, and renaming a pass must not dissolve and form groups
 again. With another status the group is dissolved and formed again, because its
 items then read as matched instead of proposed or the other way round.
 
-A dry run computes the same plan, including the pending requests that applying it
-would withdraw, and changes nothing.
+A re-run also adopts the unassigned transactions in the range that the definition
+selects, as an activation does (`adoption`): a transaction that an earlier
+definition selects as well is left to that one. A dry run computes the same plan,
+including the transactions it would adopt and the pending requests that applying
+it would withdraw, and changes nothing.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import structlog
 from recon_common.events import BreakReason, MatchGroup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,14 +31,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recon_matcher.actions.schemas import PlannedWithdrawal
 from recon_matcher.changes import MatchChanges
 from recon_matcher.definitions import Definition
+from recon_matcher.definitions.active import ActiveDefinitions
 from recon_matcher.models import MatchGroupItem, MatchGroupRecord, TransactionRecord
 from recon_matcher.reconciliation import states
+from recon_matcher.reconciliation.adoption import (
+    AdoptedRow,
+    assign_rows,
+    find_adoptions,
+)
 from recon_matcher.reconciliation.groups import (
     LIVE_GROUP_STATUSES,
     dissolve_groups,
     store_groups,
     tombstoned_ids,
 )
+from recon_matcher.reconciliation.repository import OpenItem
 from recon_matcher.reconciliation.service import (
     break_reasons,
     run_engine,
@@ -47,14 +58,20 @@ from recon_matcher.reconciliation.withdrawals import (
 )
 from recon_matcher.settings import MatcherSettings
 
+log = structlog.get_logger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class RerunPlan:
     """The changes that a re-run would make."""
 
-    items: dict[str, TransactionRecord]
-    # How many of `items` are open. The others are items of eligible groups.
+    items: dict[str, OpenItem]
+    # How many of `items` are open. The others are items of eligible groups and
+    # `adopted`.
     open_items: int
+    # Unassigned transactions in the range that applying the plan assigns to the
+    # definition. They are in `items` as well.
+    adopted: list[AdoptedRow]
     kept: list[MatchGroupRecord]
     dissolve: list[MatchGroupRecord]
     form: list[MatchGroup]
@@ -97,10 +114,51 @@ async def _eligible_groups(
     return chosen, {group.group_id: items[group.group_id] for group in chosen}
 
 
+async def _adoptable(
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    definitions: Sequence[Definition] | None,
+    start: date,
+    end: date,
+) -> list[AdoptedRow]:
+    if definitions is None:
+        definitions = await ActiveDefinitions().definitions(session)
+    # The re-run's own definition, which is active, wins over a copy of it.
+    active = [item for item in definitions if item.id != definition.id]
+    ordered = sorted([*active, definition], key=lambda item: item.id)
+    found: list[AdoptedRow] = []
+    after: str | None = None
+    # The plan keeps every item of the range in memory, as the open items are.
+    while True:
+        batch = await find_adoptions(
+            session,
+            definitions=ordered,
+            scope=[definition],
+            after=after,
+            value_dates=(start, end),
+        )
+        if batch.last_id is None:
+            return found
+        found.extend(
+            row for row in batch.rows if row.reconciliation_id == definition.id
+        )
+        after = batch.last_id
+
+
 async def plan_rerun(
-    session: AsyncSession, *, definition: Definition, start: date, end: date
+    session: AsyncSession,
+    *,
+    definition: Definition,
+    start: date,
+    end: date,
+    definitions: Sequence[Definition] | None = None,
 ) -> tuple[RerunPlan, list[MatchGroup]]:
-    """Compute the re-run of `definition` over `[start, end]` without writing."""
+    """Compute the re-run of `definition` over `[start, end]` without writing.
+
+    `definitions` are the active definitions, which decide where an unassigned
+    transaction goes. Without them the active ones are read from the store.
+    """
     groups, members = await _eligible_groups(
         session, definition=definition, start=start, end=end
     )
@@ -114,7 +172,21 @@ async def plan_rerun(
         )
     ).all()
     in_range = [row for row in open_rows if start <= row.value_date <= end]
-    items = {row.transaction_id: row for row in [*in_range, *grouped]}
+    adopted = await _adoptable(
+        session, definition=definition, definitions=definitions, start=start, end=end
+    )
+    if adopted:
+        # The response counts them only within `items_considered`.
+        log.info(
+            "matcher.rerun.adoptable",
+            reconciliation_id=definition.id,
+            value_date_from=start.isoformat(),
+            value_date_to=end.isoformat(),
+            transactions=len(adopted),
+        )
+    items: dict[str, OpenItem] = {row.transaction_id: row for row in in_range}
+    items.update((row.transaction_id, row) for row in grouped)
+    items.update((row.transaction_id, row) for row in adopted)
     now = datetime.now(UTC)
     result = run_engine(definition, items.values())
     formed = result.match_groups(
@@ -140,6 +212,7 @@ async def plan_rerun(
     plan = RerunPlan(
         items=items,
         open_items=len(in_range),
+        adopted=adopted,
         kept=kept,
         dissolve=dissolve,
         form=form,
@@ -170,13 +243,15 @@ async def apply_rerun(
     settings: MatcherSettings,
     changes: MatchChanges,
 ) -> None:
-    """Dissolve and form the plan's groups and keep a break on every other item.
+    """Adopt the plan's transactions, dissolve and form its groups, and keep a
+    break on every other item.
 
     A pending write-off or force-close request of an item that the plan groups is
     withdrawn: the requests of `plan.withdrawals`, unless another action changed
     the requests or groups since the plan was computed.
     """
     now = datetime.now(UTC)
+    await assign_rows(session, rows=plan.adopted)
     await dissolve_groups(
         session,
         rows=plan.dissolve,

@@ -36,7 +36,7 @@ from recon_matcher.breaks.storage import (
 )
 from recon_matcher.changes import MatchChanges, new_run_id, publish_changes
 from recon_matcher.definitions import Definition
-from recon_matcher.definitions.routing import assign
+from recon_matcher.definitions.routing import assign, is_intraday
 from recon_matcher.engine import MatchResult, run_passes
 from recon_matcher.engine.frame import bodies_to_frame
 from recon_matcher.models import FileRecord, TransactionRecord
@@ -76,7 +76,7 @@ async def apply_chunk(
     ]
     touched: dict[str, Definition] = {}
     new_ids: dict[str, list[str]] = {}
-    unassigned: dict[tuple[str, str], int] = {}
+    unassigned: dict[tuple[str, str, bool], int] = {}
     rows: list[dict[str, Any]] = []
     for item in new_items:
         row = transaction_values(item, received_at=now)
@@ -94,12 +94,23 @@ async def apply_chunk(
             touched[chosen.definition.id] = chosen.definition
             new_ids.setdefault(chosen.definition.id, []).append(item.transaction_id)
         else:
-            key = (item.account, item.record_kind.value)
+            intraday = is_intraday(item.source_format)
+            key = (item.account, item.record_kind.value, intraday)
             unassigned[key] = unassigned.get(key, 0) + 1
         rows.append(row)
         outcome.transactions.append(item)
     await insert_rows(session, _TRANSACTIONS, rows)
-    for (account_text, record_kind), count in unassigned.items():
+    for (account_text, record_kind, intraday), count in unassigned.items():
+        if intraday:
+            # The end-of-day statement repeats these entries and is reconciled.
+            log.info(
+                "matcher.transactions.intraday_kept",
+                file_id=chunk.file.file_id,
+                account_suffix=account_text[-4:],
+                record_kind=record_kind,
+                count=count,
+            )
+            continue
         # Not matched and not a break: an operator must add a definition for it.
         log.warning(
             "matcher.transactions.unassigned",
@@ -123,7 +134,10 @@ async def apply_chunk(
             await repository.reconciliation_summary(session, definition=definition)
         )
 
-    file_ref = _file_ref(file_record)
+    # The matcher's file table keeps no warnings, so they come from the chunk.
+    file_ref = _file_ref(file_record).model_copy(
+        update={"warnings": chunk.file.warnings}
+    )
     publish_changes(
         session,
         changes=outcome,

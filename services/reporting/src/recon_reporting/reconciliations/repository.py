@@ -1,6 +1,7 @@
 """SQL of reconciliations."""
 
 from collections.abc import Sequence
+from typing import Final
 
 from recon_common.events import GroupOrigin, MatchGroupStatus
 from sqlalchemy import func, select
@@ -11,7 +12,13 @@ from recon_reporting.models import (
     ReportMatchItem,
     ReportReconciliation,
     ReportTransaction,
+    TransactionStatus,
 )
+
+# The `source_format` values of intraday reports. The matcher reconciles their
+# entries only for a definition side that names the format, because the
+# end-of-day statement repeats them. It keeps the same set in `routing`.
+INTRADAY_FORMATS: Final = ("camt.052", "mt942")
 
 
 async def list_reconciliations(
@@ -54,3 +61,14 @@ async def count_auto_matched(session: AsyncSession) -> dict[str, int]:
         .group_by(ReportMatchGroup.reconciliation_id)
     )
     return {reconciliation_id: count for reconciliation_id, count in rows}
+
+
+async def count_unassigned_intraday(session: AsyncSession) -> int:
+    """Count the unassigned transactions that came from intraday reports."""
+    count = await session.scalar(
+        select(func.count()).where(
+            ReportTransaction.status == TransactionStatus.UNASSIGNED.value,
+            ReportTransaction.source_format.in_(INTRADAY_FORMATS),
+        )
+    )
+    return count or 0

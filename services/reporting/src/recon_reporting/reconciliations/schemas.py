@@ -45,10 +45,16 @@ class Summary(BaseModel):
     )
     unassigned: int = Field(
         description="transactions that no reconciliation has reported: no definition "
-        "selects their account"
+        "selects their account. Intraday entries are counted apart"
+    )
+    intraday_unassigned: int = Field(
+        description="entries of intraday reports (MT942, camt.052) that no "
+        "reconciliation has reported. They are not reconciled unless a definition "
+        "side names their format, because the end-of-day statement repeats them"
     )
     open_breaks: int
     auto_match_rate: Decimal = Field(
-        description="auto_matched / (transactions - unassigned), 0 to 1. Manual "
-        "matches count as matched but not as auto-matched."
+        description="auto_matched / (transactions - unassigned - "
+        "intraday_unassigned), 0 to 1. Manual matches count as matched but not as "
+        "auto-matched."
     )

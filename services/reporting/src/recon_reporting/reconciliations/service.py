@@ -56,12 +56,13 @@ async def build_summary(session: AsyncSession) -> Summary:
     """Count files, transactions, matches, unassigned transactions and open breaks."""
     by_status = await count_by_status(session)
     transactions = sum(by_status.values())
-    unassigned = by_status.get(TransactionStatus.UNASSIGNED.value, 0)
+    intraday = await repository.count_unassigned_intraday(session)
+    unassigned = by_status.get(TransactionStatus.UNASSIGNED.value, 0) - intraday
     matched = by_status.get(TransactionStatus.MATCHED.value, 0)
     auto_matched = sum((await repository.count_auto_matched(session)).values())
     # Transactions that no reconciliation has taken cannot be matched, so they are
     # left out of the rate; the summary counts them on their own.
-    reconciled = transactions - unassigned
+    reconciled = transactions - unassigned - intraday
     return Summary(
         files=await count_files(session, status=None),
         files_rejected=await count_files(session, status=FileStatus.REJECTED),
@@ -69,6 +70,7 @@ async def build_summary(session: AsyncSession) -> Summary:
         matched=matched,
         auto_matched=auto_matched,
         unassigned=unassigned,
+        intraday_unassigned=intraday,
         open_breaks=await count_breaks(session),
         auto_match_rate=auto_match_rate(auto_matched, reconciled),
     )
