@@ -21,7 +21,7 @@ from recon_ingest.parsing.handlers import make_file_landed_handler
 from recon_ingest.parsing.profiles import load_csv_profiles
 from recon_ingest.settings import IngestSettings
 from recon_ingest.sftp.server import AuditTrail, start_sftp_server
-from recon_ingest.sftp.users import SftpUser, load_users
+from recon_ingest.sftp.users import InvalidUsersFile, SftpUser, load_users
 from recon_ingest.storage import open_object_store
 
 log = structlog.get_logger(__name__)
@@ -49,16 +49,33 @@ class UsersFile:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._mtime: float | None = None
+        self._version: tuple[int, int] | None = None
         self._users: dict[str, SftpUser] = {}
 
     def __call__(self) -> dict[str, SftpUser]:
-        mtime = self._path.stat().st_mtime if self._path.exists() else None
-        if mtime != self._mtime:
+        # Size as well as mtime, so an edit within the file system's timestamp
+        # resolution is still seen when it changes the length.
+        version = None
+        if self._path.exists():
+            status = self._path.stat()
+            version = (status.st_mtime_ns, status.st_size)
+        if version != self._version:
             self._users = load_users(self._path)
-            self._mtime = mtime
+            self._version = version
             log.info("sftp.users.loaded", users=len(self._users))
         return self._users
+
+    def csv_profile(self, username: str) -> str | None:
+        """Return the CSV profile of `username` in the current users file."""
+        try:
+            users = self()
+        except InvalidUsersFile as exc:
+            # Landing must not fail because of a bad edit, so the users loaded
+            # last decide until the file is fixed.
+            log.error("sftp.users.invalid", error=exc.message)
+            users = self._users
+        user = users.get(username)
+        return user.csv_profile if user is not None else None
 
 
 def create_app(settings: IngestSettings) -> FastAPI:
@@ -87,12 +104,13 @@ def create_app(settings: IngestSettings) -> FastAPI:
             sessions=runtime.sessions,
             store=store,
             relay=runtime.relay,
-            csv_profiles={name: user.csv_profile for name, user in users().items()},
+            csv_profile_of=users.csv_profile,
         )
         audit = AuditTrail(
             settings=settings, sessions=runtime.sessions, relay=runtime.relay
         )
         app.state.runtime = runtime
+        app.state.lander = lander
         await runtime.start()
         await lander.recover()
         acceptor = await start_sftp_server(

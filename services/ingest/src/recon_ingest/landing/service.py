@@ -5,18 +5,27 @@ carries its new file id. Landing then stores it encrypted and retained, records 
 and announces it on `file-landed` through the outbox, all keyed by that id. If the
 process dies at any step, `recover` finds the queued file at start-up and finishes the
 job without landing it twice.
+
+When the object cannot be stored, for example because the key broker rejects the
+data key request for a disabled bank key, `land` raises `StoreFailed` before anything
+is recorded. The SFTP session then deletes the queued copy and fails the upload, so
+the sender uploads the file again later. `recover` leaves such a file queued for the
+next start.
 """
 
 import asyncio
 import hashlib
 import json
 import os
+import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
+from botocore.exceptions import ClientError
 from recon_common.audit import record_audit
 from recon_common.db import session_scope
 from recon_common.events import (
@@ -26,6 +35,7 @@ from recon_common.events import (
     FileStatus,
     RecordKind,
 )
+from recon_common.keyvault_client import KeyBrokerError
 from recon_common.outbox import OutboxRelay, enqueue
 from recon_common.storage import ObjectNotFound, ObjectStore, Retention, RetentionMode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,6 +47,9 @@ from recon_ingest.settings import IngestSettings
 log = structlog.get_logger(__name__)
 
 _SEPARATOR = "__"
+# The error name in the key broker's JSON error body, which `KeyBrokerError` carries
+# only as text: `... with status 403: {"error":"KeyDisabled","detail":...}`.
+_KEY_BROKER_ERROR_NAME = re.compile(r'"error"\s*:\s*"([A-Za-z][A-Za-z0-9_]*)"')
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,18 @@ class QueuedUpload:
     username: str
     filename: str
     path: Path
+
+
+class StoreFailed(Exception):
+    """A queued upload could not be stored in object storage, so it did not land."""
+
+    def __init__(self, upload: QueuedUpload, *, error_name: str, error: str) -> None:
+        super().__init__(f"file {upload.file_id} was not stored: {error_name}")
+        self.upload = upload
+        # The key broker's error name (such as KeyDisabled), the S3 error code, or
+        # the exception class when neither names the cause.
+        self.error_name = error_name
+        self.error = error
 
 
 class Lander:
@@ -57,13 +82,14 @@ class Lander:
         sessions: async_sessionmaker[AsyncSession],
         store: ObjectStore,
         relay: OutboxRelay,
-        csv_profiles: dict[str, str | None],
+        csv_profile_of: Callable[[str], str | None],
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._store = store
         self._relay = relay
-        self._csv_profiles = csv_profiles
+        # Looked up when each file lands, so a re-read users file applies at once.
+        self._csv_profile_of = csv_profile_of
         self.queue_dir = settings.sftp_root / ".landing"
         self.queue_dir.mkdir(parents=True, exist_ok=True)
 
@@ -79,7 +105,11 @@ class Lander:
         )
 
     async def land(self, upload: QueuedUpload) -> None:
-        """Store, record and announce a queued upload, then remove it from the queue."""
+        """Store, record and announce a queued upload, then remove it from the queue.
+
+        Raise `StoreFailed` when the object cannot be stored. The upload then stays
+        in the queue and nothing is recorded.
+        """
         data = await asyncio.to_thread(upload.path.read_bytes)
         sha256 = hashlib.sha256(data).hexdigest()
         landed_at = datetime.now(UTC)
@@ -91,7 +121,21 @@ class Lander:
                 upload.path.unlink(missing_ok=True)
                 return
 
-        await self._store_object(object_key, data, sha256)
+        try:
+            await self._store_object(object_key, data, sha256)
+        except KeyBrokerError as exc:
+            raise StoreFailed(
+                upload, error_name=_key_broker_error_name(exc), error=exc.message
+            ) from exc
+        except ClientError as exc:
+            # NOTE: no test covers this S3 path, so the error codes that reach it
+            # from AWS KMS are not checked.
+            code = str(exc.response.get("Error", {}).get("Code", "ClientError"))
+            raise StoreFailed(upload, error_name=code, error=str(exc)) from exc
+        except OSError as exc:
+            raise StoreFailed(
+                upload, error_name=type(exc).__name__, error=str(exc)
+            ) from exc
         async with session_scope(self._sessions) as session:
             row = LandedFile(
                 file_id=upload.file_id,
@@ -101,7 +145,7 @@ class Lander:
                 sha256=sha256,
                 size_bytes=len(data),
                 object_key=object_key,
-                csv_profile=self._csv_profiles.get(upload.username),
+                csv_profile=self._csv_profile_of(upload.username),
                 status=FileStatus.LANDED.value,
                 landed_at=landed_at,
                 transaction_count=0,
@@ -170,13 +214,37 @@ class Lander:
             uploads.append(QueuedUpload(file_id, username, filename, path))
         return uploads
 
+    def discard(self, upload: QueuedUpload) -> None:
+        """Delete a queued upload that will not be landed."""
+        upload.path.unlink(missing_ok=True)
+
     async def recover(self) -> int:
-        """Land every upload left in the queue by an earlier run."""
-        uploads = self.queued_uploads()
-        for upload in uploads:
+        """Land the uploads that an earlier run left queued, and return how many landed.
+
+        An upload that cannot be stored stays in the queue for the next start.
+        """
+        landed = 0
+        for upload in self.queued_uploads():
             log.warning("landing.recovering", file_id=upload.file_id)
-            await self.land(upload)
-        return len(uploads)
+            try:
+                await self.land(upload)
+            except StoreFailed as failure:
+                log.error(
+                    "landing.recover.store_failed",
+                    file_id=upload.file_id,
+                    filename=upload.filename,
+                    user=upload.username,
+                    reason=failure.error_name,
+                    error=failure.error,
+                )
+                continue
+            landed += 1
+        return landed
+
+
+def _key_broker_error_name(error: KeyBrokerError) -> str:
+    found = _KEY_BROKER_ERROR_NAME.search(error.message)
+    return found.group(1) if found else type(error).__name__
 
 
 def file_ref(row: LandedFile) -> FileRef:

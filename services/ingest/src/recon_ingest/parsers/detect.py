@@ -33,12 +33,22 @@ _MT942_TAG = re.compile(r"^:(?:34F|13D|90[DC]):", re.MULTILINE)
 _MT_TYPES = {"940": "mt940", "942": "mt942", "950": "mt950"}
 _CSV_SEPARATORS = (",", ";", "\t", "|")
 _CSV_SUFFIXES = {".csv", ".tsv"}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A UTF-8 BOM and whitespace, which may precede the first tag or record.
+_BLANK_BYTES = b"\xef\xbb\xbf \t\r\n"
 
 
-def detect_format(data: bytes, filename: str) -> str:
-    """Return the statement format of `data`, or raise ParseRejected."""
+def detect_format(data: bytes, filename: str, *, size: int | None = None) -> str:
+    """Return the statement format of `data`, or raise ParseRejected.
+
+    `size` is the size of the whole file when `data` is only its first bytes.
+    """
     head = data[:_HEAD_BYTES]
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    file_size = len(data) if size is None else size
+    if file_size <= len(head):
+        # Only a file that fits in `head` is known to hold nothing but whitespace.
+        reject_blank(head, filename, size=file_size)
+    start = head.lstrip(_BLANK_BYTES)
     suffix = PurePath(filename).suffix.lower()
     if start.startswith(b"PK\x03\x04"):
         if suffix in {".xlsx", ".xlsm"}:
@@ -55,9 +65,34 @@ def detect_format(data: bytes, filename: str) -> str:
         return "bai2"
     if suffix in _CSV_SUFFIXES or _looks_delimited(text):
         return "csv"
-    raise ParseRejected(
+    reason = (
         f"unknown content in {filename!r}: not SWIFT MT940/MT942/MT950, "
         "camt.052/053/054 XML, BAI2, CSV or .xlsx"
+    )
+    if b"\x00" in head:
+        reason += (
+            "; it contains NUL bytes, so it may be UTF-16 or UTF-32 text without a "
+            "byte order mark: configure the encoding (INGEST_ENCODING, for example "
+            "utf-16-le) if so"
+        )
+    raise ParseRejected(reason)
+
+
+def reject_blank(data: bytes, filename: str, *, size: int) -> None:
+    """Raise ParseRejected if the file is empty or its content `data` is whitespace.
+
+    `size` is the file's size in bytes, before `data` was transcoded to UTF-8.
+    """
+    if size == 0:
+        raise ParseRejected(
+            f"{filename!r} is empty (0 bytes); ask the sender to deliver the file "
+            "again with its statements or ledger entries"
+        )
+    if data.lstrip(_BLANK_BYTES):
+        return
+    raise ParseRejected(
+        f"{filename!r} contains only whitespace ({size} bytes); ask the sender to "
+        "deliver the file again with its statements or ledger entries"
     )
 
 
@@ -87,7 +122,10 @@ def _detect_mt(text: str) -> str | None:
 
 
 def _looks_delimited(text: str) -> bool:
-    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    # Only CR and LF end a line here: the Latin-1 view of UTF-8 text contains
+    # U+0085 for the second byte of letters such as "Å", and splitlines() would
+    # split there.
+    lines = [line for line in _LINE_BREAK.split(text, maxsplit=20)[:20] if line.strip()]
     if len(lines) < 2:
         return False
     for separator in _CSV_SEPARATORS:

@@ -30,9 +30,10 @@ class ParseSettings:
     # samples, a bank envelope included, nests 13 levels.
     max_xml_depth: int = 64
     # Text encoding of the file, as a Python codec name. None detects it: UTF-8 (with
-    # or without BOM) and ASCII are accepted as is, and an 8-bit file is accepted only
-    # when one of Windows-1252, ISO-8859-1 and code page 852 fits its text better
-    # than the others.
+    # or without BOM) and ASCII are accepted as is, UTF-16 and UTF-32 are recognized
+    # as `parsers.wide` describes, and an 8-bit file is accepted only when one of
+    # Windows-1252, ISO-8859-1 and code page 852 fits its text better than the
+    # others. A UTF-16 or UTF-32 BOM decides over this setting.
     encoding: str | None = None
     # What to do when opening balance plus entries differs from the closing balance:
     # "warn" keeps the entries and records a warning on the statement, "reject"

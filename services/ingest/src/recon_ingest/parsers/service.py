@@ -1,5 +1,6 @@
 """Parse one landed file into normalized statements and transactions."""
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,11 +11,12 @@ from recon_ingest.parsers.bai2 import parse_bai2
 from recon_ingest.parsers.camt import parse_camt, parse_camt_path
 from recon_ingest.parsers.context import ParseContext
 from recon_ingest.parsers.csv_profile import LEDGER_PROFILE, CsvProfile
-from recon_ingest.parsers.detect import FORMATS, detect_format
+from recon_ingest.parsers.detect import FORMATS, detect_format, reject_blank
 from recon_ingest.parsers.model import ParseRejected, ParseResult, ParseSettings
 from recon_ingest.parsers.swift_mt import parse_mt
 from recon_ingest.parsers.tabular import parse_csv, parse_xlsx
 from recon_ingest.parsers.text import decode_text, split_lines
+from recon_ingest.parsers.wide import transcode_to_utf8, wide_encoding
 
 logger = structlog.get_logger(__name__)
 
@@ -74,6 +76,13 @@ def _parse(
             f"file is {len(data)} bytes, more than the limit of "
             f"{settings.max_file_bytes} (max_file_bytes)"
         )
+    size = len(data)
+    wide = wide_encoding(data[:_HEAD_BYTES], configured=settings.encoding)
+    if wide is not None:
+        data = transcode_to_utf8(data, encoding=wide)
+        # The parsers now read UTF-8, also where the XML declaration declares UTF-16.
+        settings = dataclasses.replace(settings, encoding="utf-8")
+    reject_blank(data, filename, size=size)
     if source_format is None:
         source_format = detect_format(data, filename)
     elif source_format not in FORMATS:
@@ -94,7 +103,7 @@ def _parse(
     return ParseResult(
         source_format=source_format,
         record_kind=context.record_kind,
-        encoding=encoding,
+        encoding=wide or encoding,
         statements=context.statements,
         transactions=context.transactions,
         warnings=context.warnings,
@@ -141,7 +150,8 @@ def parse_path(
 
     camt documents are read from the file in blocks and each batch is released
     once passed on, so memory depends on `batch_size` and the largest entry, not on
-    the file size. The other formats are read whole, as `parse_file` does. The
+    the file size. The other formats, and UTF-16 or UTF-32 files of any format,
+    are read whole, as `parse_file` does. The
     returned result has the statements and warnings but no transactions.
     `filename` is the name that format detection sees, for a copy of an uploaded
     file stored under another name; it defaults to the name of `path`.
@@ -155,9 +165,12 @@ def parse_path(
         )
     with path.open("rb") as stream:
         head = stream.read(_HEAD_BYTES)
-    if source_format is None:
-        source_format = detect_format(head, name)
-    if source_format not in _CAMT_FORMATS:
+    wide = wide_encoding(head, configured=settings.encoding)
+    if wide is None and source_format is None:
+        source_format = detect_format(head, name, size=size)
+    # NOTE: `parse_file` transcodes a UTF-16 or UTF-32 file whole, so a wide camt
+    # document is not streamed and needs memory for the whole file.
+    if wide is not None or source_format not in _CAMT_FORMATS:
         result = parse_file(
             path.read_bytes(),
             filename=name,

@@ -118,6 +118,8 @@ async def _parse_landed_file(
         _reject(session, row=row, settings=settings, reason=reason)
         return
 
+    # NOTE: a user's csv_profile that INGEST_CSV_PROFILES_FILE does not define
+    # gives None here, so the parser falls back to the built-in `ledger` profile.
     profile = csv_profiles.get(row.csv_profile or "ledger")
     async with parse_workspace(settings.parse_temp_path) as folder:
         copy = folder / "landed"

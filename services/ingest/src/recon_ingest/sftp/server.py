@@ -4,7 +4,10 @@ Each user is confined to `<sftp_root>/home/<username>` (asyncssh's chroot, plus 
 check that no resolved path leaves the folder, and no symlink creation). An upload is
 written to a hidden `.part` file and handed to the lander only when the client closes
 it. A session that ends with the file still open (a dropped connection, a killed
-client) leaves an incomplete upload, which is deleted and never parsed.
+client) leaves an incomplete upload, which is deleted and never parsed. An upload
+that cannot be stored (the bank's key is disabled, the key broker is down) is
+deleted too, and the client's close request fails with `STORE_FAILED_MESSAGE`, so
+the sender sees that the file must be uploaded again.
 """
 
 import asyncio
@@ -25,7 +28,7 @@ from recon_common.outbox import OutboxRelay
 from recon_common.passwords import verify_password
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from recon_ingest.landing.service import Lander
+from recon_ingest.landing.service import Lander, QueuedUpload, StoreFailed
 from recon_ingest.models import OutboxMessage
 from recon_ingest.settings import IngestSettings
 from recon_ingest.sftp.users import SftpUser
@@ -35,6 +38,13 @@ log = structlog.get_logger(__name__)
 # Failed logins of one user are slowed down: 0.5 s after the first, doubling up to 8 s.
 _FIRST_DELAY_S = 0.5
 _MAX_DELAY_S = 8.0
+
+# Status message of a failed close request when the upload could not be stored. It
+# names no key or internal detail, because the sender is outside the platform.
+STORE_FAILED_MESSAGE = (
+    "the platform cannot store files now, so this file was not accepted; upload it "
+    "again later, and contact the platform team if this continues"
+)
 
 
 class AuditTrail:
@@ -297,7 +307,36 @@ class BankSFTPServer(asyncssh.SFTPServer):
         queued = self._lander.enqueue_upload(
             path=upload.part, username=self._username, filename=upload.final.name
         )
-        await self._lander.land(queued)
+        try:
+            await self._lander.land(queued)
+        except StoreFailed as failure:
+            await self._reject_unstored(queued, failure)
+            raise asyncssh.SFTPFailure(STORE_FAILED_MESSAGE) from None
+
+    async def _reject_unstored(
+        self, queued: QueuedUpload, failure: StoreFailed
+    ) -> None:
+        # The plaintext copy is deleted rather than kept until the key works again,
+        # because the client receives a failure status and must send the file again.
+        self._lander.discard(queued)
+        log.error(
+            "sftp.upload.store_failed",
+            file_id=queued.file_id,
+            filename=queued.filename,
+            user=self._username,
+            reason=failure.error_name,
+            error=failure.error,
+        )
+        await self._audit.record(
+            username=self._username,
+            action="file.upload_rejected",
+            outcome=AuditOutcome.FAILURE,
+            details={
+                "filename": queued.filename,
+                "file_id": queued.file_id,
+                "reason": f"the file could not be stored: {failure.error_name}",
+            },
+        )
 
 
 async def start_sftp_server(
