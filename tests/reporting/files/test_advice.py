@@ -90,6 +90,23 @@ def test_advise_unknown_content_is_unsupported() -> None:
     assert advice.kind is RejectionKind.UNSUPPORTED
 
 
+@pytest.mark.parametrize("data", [b"", b"  \r\n\t"], ids=["empty", "blank"])
+def test_advise_empty_file_is_empty(data: bytes) -> None:
+    reason = parser_reason(data, ParseSettings())
+
+    advice = advise(reason)
+
+    assert advice.kind is RejectionKind.EMPTY
+
+
+def test_advise_wide_text_without_bom_is_encoding() -> None:
+    data = ":20:NUL BYTES\r\n".encode("utf-16-le") + b"\x00" * 4
+
+    advice = advise(parser_reason(data, ParseSettings(encoding="latin-1")))
+
+    assert advice.kind is RejectionKind.ENCODING
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -17,6 +17,7 @@ class RejectionKind(StrEnum):
 
     DUPLICATE_FILE = "duplicate_file"
     REPEATED_STATEMENT = "repeated_statement"
+    EMPTY = "empty"
     LIMIT = "limit"
     ENCODING = "encoding"
     TOTALS = "totals"
@@ -33,6 +34,10 @@ ADVICE: Final[dict[RejectionKind, str]] = {
         "Nothing to do if every statement in the file was delivered before. If the "
         "file also contains new statements, ask the sender to deliver them again "
         "without the repeated one."
+    ),
+    RejectionKind.EMPTY: (
+        "Ask the sender to deliver the file again with its statements or ledger "
+        "entries: the file that arrived holds none."
     ),
     RejectionKind.LIMIT: (
         "Ask the sender to split the file, or ask the platform administrator to "
@@ -63,6 +68,7 @@ ADVICE: Final[dict[RejectionKind, str]] = {
 _PHRASES: Final[tuple[tuple[RejectionKind, tuple[str, ...]], ...]] = (
     (RejectionKind.DUPLICATE_FILE, ("duplicate of file ",)),
     (RejectionKind.REPEATED_STATEMENT, (" was already published from file ",)),
+    (RejectionKind.EMPTY, (" is empty (0 bytes)", " contains only whitespace (")),
     (RejectionKind.LIMIT, ("(INGEST_PARSE_",)),
     (
         RejectionKind.ENCODING,
