@@ -3,19 +3,29 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from recon_common.errors import install_error_handler
 from recon_common.events import TOPIC_AUDIT_EVENTS
 from recon_common.runtime import ServiceRuntime, health_router
 
+from recon_audit.alarms.delivery import AlarmDeliveryWorker
+from recon_audit.alarms.endpoints import router as alarms_router
+from recon_audit.alarms.notifiers import Notifier
+from recon_audit.alarms.rules_file import load_alarm_config
 from recon_audit.journal.endpoints import router as journal_router
-from recon_audit.journal.handlers import handle_audit_event
+from recon_audit.journal.handlers import build_audit_event_handler
 from recon_audit.models import OutboxMessage, ProcessedEvent
 from recon_audit.settings import AuditSettings
 
 
 def create_app(settings: AuditSettings) -> FastAPI:
-    """Build the audit service application."""
+    """Build the audit service application.
+
+    Raise `AlarmRulesError` when the alarm rules file is invalid, so the service
+    does not start with rules that would never fire.
+    """
+    alarm_config = load_alarm_config(settings.alarm_rules_file)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -27,18 +37,35 @@ def create_app(settings: AuditSettings) -> FastAPI:
         runtime.add_consumer(
             topics=[TOPIC_AUDIT_EVENTS],
             group_id="audit-journal",
-            handler=handle_audit_event,
+            handler=build_audit_event_handler(alarm_config),
         )
         app.state.runtime = runtime
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
+        async with httpx.AsyncClient(follow_redirects=False) as http:
+            worker = AlarmDeliveryWorker(
+                sessions=runtime.sessions,
+                config=alarm_config,
+                settings=settings,
+                notifier=Notifier(settings=settings, http=http),
+            )
+            runtime.add_readiness_check("alarm_delivery", lambda: _check_worker(worker))
+            await runtime.start()
+            worker.start()
+            try:
+                yield
+            finally:
+                await worker.stop()
+                await runtime.stop()
 
     app = FastAPI(title="Audit journal", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.state.alarm_config = alarm_config
     install_error_handler(app)
     app.include_router(health_router(lambda: app.state.runtime))
     app.include_router(journal_router)
+    app.include_router(alarms_router)
     return app
+
+
+async def _check_worker(worker: AlarmDeliveryWorker) -> None:
+    if not worker.running:
+        raise RuntimeError("the alarm delivery loop has stopped")

@@ -1,0 +1,1 @@
+"""Alarm rules over journaled audit events, and delivery of their notifications."""
