@@ -99,6 +99,19 @@ def test_advise_empty_file_is_empty(data: bytes) -> None:
     assert advice.kind is RejectionKind.EMPTY
 
 
+def test_advise_undefined_profile_is_setup() -> None:
+    reason = (
+        "the SFTP user's csv_profile 'fr-bank' is not defined in "
+        "INGEST_CSV_PROFILES_FILE (defined: ledger); define it there and restart "
+        "ingest, or correct the user's csv_profile in the SFTP users file, then "
+        "deliver the file again"
+    )
+
+    advice = advise(reason)
+
+    assert advice.kind is RejectionKind.SETUP
+
+
 def test_advise_wide_text_without_bom_is_encoding() -> None:
     data = ":20:NUL BYTES\r\n".encode("utf-16-le") + b"\x00" * 4
 

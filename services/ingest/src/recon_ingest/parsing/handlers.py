@@ -118,8 +118,10 @@ async def _parse_landed_file(
         _reject(session, row=row, settings=settings, reason=reason)
         return
 
-    # NOTE: a user's csv_profile that INGEST_CSV_PROFILES_FILE does not define
-    # gives None here, so the parser falls back to the built-in `ledger` profile.
+    # A profile that the profiles file does not define gives None here, and the
+    # parser falls back to the built-in `ledger` profile. A CSV or Excel file of
+    # such a user is rejected after parsing, because that profile is not the
+    # user's.
     profile = csv_profiles.get(row.csv_profile or "ledger")
     async with parse_workspace(settings.parse_temp_path) as folder:
         copy = folder / "landed"
@@ -140,9 +142,31 @@ async def _parse_landed_file(
                 session, row=row, settings=settings, reason=_name_setting(exc.reason)
             )
             return
+        missing = _missing_profile(row, result=result, csv_profiles=csv_profiles)
+        if missing is not None:
+            _reject(session, row=row, settings=settings, reason=missing)
+            return
         await _publish_parsed(
             session, row=row, settings=settings, result=result, spool=spool
         )
+
+
+def _missing_profile(
+    row: LandedFile, *, result: ParseResult, csv_profiles: dict[str, CsvProfile]
+) -> str | None:
+    """Return why a tabular file of a user with an undefined profile is rejected."""
+    name = row.csv_profile
+    if name is None or name in csv_profiles:
+        return None
+    if result.source_format not in {"csv", "xlsx"}:
+        return None
+    defined = ", ".join(sorted(csv_profiles)) or "none"
+    return (
+        f"the SFTP user's csv_profile {name!r} is not defined in "
+        f"INGEST_CSV_PROFILES_FILE (defined: {defined}); define it there and "
+        "restart ingest, or correct the user's csv_profile in the SFTP users file, "
+        "then deliver the file again"
+    )
 
 
 def _parse_to_spool(

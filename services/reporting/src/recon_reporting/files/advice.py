@@ -18,6 +18,7 @@ class RejectionKind(StrEnum):
     DUPLICATE_FILE = "duplicate_file"
     REPEATED_STATEMENT = "repeated_statement"
     EMPTY = "empty"
+    SETUP = "setup"
     LIMIT = "limit"
     ENCODING = "encoding"
     TOTALS = "totals"
@@ -38,6 +39,10 @@ ADVICE: Final[dict[RejectionKind, str]] = {
     RejectionKind.EMPTY: (
         "Ask the sender to deliver the file again with its statements or ledger "
         "entries: the file that arrived holds none."
+    ),
+    RejectionKind.SETUP: (
+        "Ask the platform administrator to correct the setting or file named in the "
+        "reason, then deliver the file again."
     ),
     RejectionKind.LIMIT: (
         "Ask the sender to split the file, or ask the platform administrator to "
@@ -69,6 +74,7 @@ _PHRASES: Final[tuple[tuple[RejectionKind, tuple[str, ...]], ...]] = (
     (RejectionKind.DUPLICATE_FILE, ("duplicate of file ",)),
     (RejectionKind.REPEATED_STATEMENT, (" was already published from file ",)),
     (RejectionKind.EMPTY, (" is empty (0 bytes)", " contains only whitespace (")),
+    (RejectionKind.SETUP, (" is not defined in INGEST_CSV_PROFILES_FILE",)),
     (RejectionKind.LIMIT, ("(INGEST_PARSE_",)),
     (
         RejectionKind.ENCODING,
