@@ -445,6 +445,7 @@ async def rerun_reconciliation(
         value_date_to=value_date_to,
         dry_run=dry_run,
         items_considered=len(plan.items),
+        items_adopted=len(plan.adopted),
         groups_kept=len(plan.kept),
         groups_formed=plan.form,
         dissolved_group_ids=rerun.group_ids(plan.dissolve),
@@ -469,6 +470,7 @@ async def rerun_reconciliation(
         details={
             "from": value_date_from.isoformat(),
             "to": value_date_to.isoformat(),
+            "items_adopted": str(len(plan.adopted)),
             "groups_formed": str(len(plan.form)),
             "groups_dissolved": str(len(plan.dissolve)),
         },
@@ -490,6 +492,7 @@ def _log_rerun(out: RerunOut, *, actor: Actor) -> None:
         value_date_to=out.value_date_to.isoformat(),
         dry_run=out.dry_run,
         items_considered=out.items_considered,
+        items_adopted=out.items_adopted,
         groups_kept=out.groups_kept,
         groups_formed=len(out.groups_formed),
         groups_dissolved=len(out.dissolved_group_ids),

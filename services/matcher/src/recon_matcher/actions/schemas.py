@@ -118,9 +118,15 @@ class RerunOut(BaseModel):
     value_date_from: date
     value_date_to: date
     dry_run: bool
-    # Items in the range that the re-run considered: open items and items of groups
-    # that no operator made or confirmed.
+    # Items in the range that the re-run considered: open items, items of groups
+    # that no operator made or confirmed, and the transactions that `items_adopted`
+    # counts.
     items_considered: int
+    # Unassigned transactions in the range that the definition selects. An applied
+    # re-run assigns them to the reconciliation, and a dry run only counts them.
+    # The count is the plan's, so a transaction that another adoption took between
+    # planning and applying is counted but stays with that adoption.
+    items_adopted: int
     groups_kept: int
     groups_formed: list[MatchGroup]
     dissolved_group_ids: list[str]

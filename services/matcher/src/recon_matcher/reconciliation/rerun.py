@@ -176,7 +176,7 @@ async def plan_rerun(
         session, definition=definition, definitions=definitions, start=start, end=end
     )
     if adopted:
-        # The response counts them only within `items_considered`.
+        # The response counts them in `items_adopted` and in `items_considered`.
         log.info(
             "matcher.rerun.adoptable",
             reconciliation_id=definition.id,

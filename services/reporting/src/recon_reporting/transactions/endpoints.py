@@ -10,10 +10,10 @@ from recon_common.events import RecordKind
 from recon_reporting.access.sensitive_reads import audit_revealed
 from recon_reporting.auth.dependencies import ApiMasker
 from recon_reporting.dependencies import SessionDep
-from recon_reporting.models import TransactionStatus
 from recon_reporting.pagination import Limit, Offset
 from recon_reporting.transactions import repository, service
 from recon_reporting.transactions.schemas import (
+    ListedStatus,
     TransactionFilters,
     TransactionOut,
     TransactionPage,
@@ -35,7 +35,13 @@ def transaction_filters(
     reconciliation_id: str | None = None,
     account: str | None = None,
     record_kind: RecordKind | None = None,
-    status: TransactionStatus | None = None,
+    status: Annotated[
+        ListedStatus | None,
+        Query(
+            description="`unassigned` leaves out the unassigned entries of intraday "
+            "reports (MT942, camt.052), which `intraday` lists"
+        ),
+    ] = None,
     value_date_from: date | None = None,
     value_date_to: date | None = None,
     currency: Annotated[

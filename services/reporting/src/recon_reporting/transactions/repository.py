@@ -3,12 +3,24 @@
 from collections.abc import Collection, Sequence
 from datetime import date
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recon_reporting.models import ReportTransaction
+from recon_reporting.models import ReportTransaction, TransactionStatus
 from recon_reporting.readmodel.repository import batches
-from recon_reporting.transactions.schemas import TransactionFilters
+from recon_reporting.reconciliations.repository import INTRADAY_FORMATS
+from recon_reporting.transactions.schemas import ListedStatus, TransactionFilters
+
+
+def _status_condition(status: str) -> ColumnElement[bool]:
+    # The same split as the summary's `count_unassigned_intraday`.
+    model = ReportTransaction
+    unassigned = model.status == TransactionStatus.UNASSIGNED.value
+    if status == ListedStatus.INTRADAY:
+        return and_(unassigned, model.source_format.in_(INTRADAY_FORMATS))
+    if status == ListedStatus.UNASSIGNED:
+        return and_(unassigned, model.source_format.not_in(INTRADAY_FORMATS))
+    return model.status == status
 
 
 def _filtered(filters: TransactionFilters) -> Select[ReportTransaction]:
@@ -21,7 +33,7 @@ def _filtered(filters: TransactionFilters) -> Select[ReportTransaction]:
     if filters.record_kind is not None:
         query = query.where(model.record_kind == filters.record_kind.value)
     if filters.status is not None:
-        query = query.where(model.status == filters.status.value)
+        query = query.where(_status_condition(filters.status.value))
     if filters.value_date_from is not None:
         query = query.where(model.value_date >= filters.value_date_from)
     if filters.value_date_to is not None:

@@ -3,11 +3,31 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import BaseModel
 from recon_common.events import Direction, RecordKind
 
 from recon_reporting.models import TransactionStatus
+
+
+class ListedStatus(StrEnum):
+    """A transaction's status as the transaction API lists and filters it.
+
+    It is the stored `TransactionStatus`, except that an unassigned entry of an
+    intraday report (MT942, camt.052) is `intraday`. The matcher leaves those
+    unassigned unless a definition side names their format, because the end-of-day
+    statement repeats them, and the summary counts them as `intraday_unassigned`.
+    """
+
+    MATCHED = TransactionStatus.MATCHED.value
+    OPEN = TransactionStatus.OPEN.value
+    WRITTEN_OFF = TransactionStatus.WRITTEN_OFF.value
+    CLOSED = TransactionStatus.CLOSED.value
+    # Unassigned and not from an intraday report.
+    UNASSIGNED = TransactionStatus.UNASSIGNED.value
+    PENDING = TransactionStatus.PENDING.value
+    INTRADAY = "intraday"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +37,9 @@ class TransactionFilters:
     reconciliation_id: str | None = None
     account: str | None = None
     record_kind: RecordKind | None = None
-    status: TransactionStatus | None = None
+    # A stored `TransactionStatus` filters as the `ListedStatus` of the same value,
+    # so `unassigned` leaves intraday entries out.
+    status: ListedStatus | TransactionStatus | None = None
     value_date_from: date | None = None
     value_date_to: date | None = None
     currency: str | None = None
@@ -42,8 +64,8 @@ class TransactionOut(BaseModel):
     counterparty_name: str | None
     counterparty_account: str | None
     remittance_info: str | None
-    status: TransactionStatus
-    # None while the status is unassigned.
+    status: ListedStatus
+    # None while the status is unassigned or intraday.
     reconciliation_id: str | None
     group_id: str | None
     redacted: bool

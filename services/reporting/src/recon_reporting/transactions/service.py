@@ -8,8 +8,9 @@ from datetime import date
 from recon_common.errors import InvalidRequest
 
 from recon_reporting.access.redaction import AccountMasker
-from recon_reporting.models import ReportTransaction
-from recon_reporting.transactions.schemas import TransactionOut
+from recon_reporting.models import ReportTransaction, TransactionStatus
+from recon_reporting.reconciliations.repository import INTRADAY_FORMATS
+from recon_reporting.transactions.schemas import ListedStatus, TransactionOut
 
 
 class InvalidCursor(InvalidRequest):
@@ -32,6 +33,14 @@ def decode_cursor(cursor: str) -> tuple[date, str]:
         raise InvalidCursor(
             f"invalid cursor {cursor!r}: pass the next_cursor of a previous page"
         ) from None
+
+
+def listed_status(row: ReportTransaction) -> ListedStatus:
+    """Return the API status of `row`: `intraday` for an unassigned intraday entry."""
+    unassigned = row.status == TransactionStatus.UNASSIGNED.value
+    if unassigned and row.source_format in INTRADAY_FORMATS:
+        return ListedStatus.INTRADAY
+    return ListedStatus(row.status)
 
 
 def transaction_out(row: ReportTransaction, *, masker: AccountMasker) -> TransactionOut:
@@ -60,7 +69,7 @@ def transaction_out(row: ReportTransaction, *, masker: AccountMasker) -> Transac
         counterparty_name=row.counterparty_name,
         counterparty_account=counterparty,
         remittance_info=row.remittance_info,
-        status=row.status,
+        status=listed_status(row),
         reconciliation_id=row.reconciliation_id,
         group_id=row.group_id,
         redacted=not masker.unredacted,
