@@ -44,6 +44,7 @@ from recon_reporting.pages.errors import render_error_page
 from recon_reporting.pages.templating import STATIC_DIR, create_templates
 from recon_reporting.readmodel.handlers import handle_matches_produced
 from recon_reporting.reconciliations.endpoints import router as reconciliations_router
+from recon_reporting.reports.endpoints import router as reports_router
 from recon_reporting.settings import ReportingSettings
 from recon_reporting.transactions.endpoints import router as transactions_router
 
@@ -224,6 +225,7 @@ def create_app(settings: ReportingSettings, *, start_kafka: bool = True) -> Fast
     app.include_router(matches_router)
     app.include_router(breaks_router)
     app.include_router(actions_router)
+    app.include_router(reports_router)
     app.include_router(pages_router)
     install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

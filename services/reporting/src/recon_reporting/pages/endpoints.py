@@ -34,12 +34,13 @@ from recon_reporting.pages import (
     definition_pages,
     file_pages,
     group_pages,
+    report_pages,
 )
 from recon_reporting.pages.rendering import may_act, render_page
 from recon_reporting.reconciliations import repository as reconciliations_repository
 from recon_reporting.reconciliations import service as reconciliations_service
 from recon_reporting.transactions import repository as transactions_repository
-from recon_reporting.transactions.schemas import TransactionFilters
+from recon_reporting.transactions.schemas import ListedStatus, TransactionFilters
 from recon_reporting.transactions.service import transaction_out
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -48,6 +49,7 @@ router.include_router(group_pages.router)
 router.include_router(approval_pages.router)
 router.include_router(definition_pages.router)
 router.include_router(file_pages.router)
+router.include_router(report_pages.router)
 
 PAGE_SIZE = 50
 
@@ -57,7 +59,7 @@ def _text(request: Request, name: str) -> str | None:
     return value or None
 
 
-def _choice[E: (FileStatus, RecordKind, TransactionStatus, AgeBand)](
+def _choice[E: (FileStatus, RecordKind, TransactionStatus, ListedStatus, AgeBand)](
     request: Request, name: str, enum: type[E]
 ) -> E | None:
     value = _text(request, name)
@@ -301,7 +303,7 @@ async def transactions(
         reconciliation_id=_text(request, "reconciliation_id"),
         account=_text(request, "account"),
         record_kind=_choice(request, "record_kind", RecordKind),
-        status=_choice(request, "status", TransactionStatus),
+        status=_choice(request, "status", ListedStatus),
         value_date_from=_date(request, "value_date_from"),
         value_date_to=_date(request, "value_date_to"),
         currency=_text(request, "currency"),
@@ -322,7 +324,7 @@ async def transactions(
             "transactions": items,
             "filters": filters,
             "record_kinds": list(RecordKind),
-            "statuses": list(TransactionStatus),
+            "statuses": list(ListedStatus),
             "reconciliations": reconciliations,
             "pages": _pages(request, total=total, offset=offset),
         },
