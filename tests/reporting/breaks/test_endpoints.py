@@ -127,3 +127,32 @@ async def test_breaks_without_age_date_count_from_opening(
     [item] = response.json()["items"]
     assert item["age_days"] == 3
     assert item["age_date"] == (now - timedelta(days=3)).date().isoformat()
+
+
+async def test_breaks_future_age_date_in_youngest_band(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    now = datetime.now(UTC)
+    day = build_day(statements=3, matched_pairs=1, opened_at=now)
+    ahead = day.payload.opened_breaks[0].model_copy(
+        update={
+            "age_basis": BreakAgeBasis.VALUE_DATE,
+            "age_date": now.date() + timedelta(days=3),
+        }
+    )
+    payload = day.payload.model_copy(
+        update={"opened_breaks": [ahead, *day.payload.opened_breaks[1:]]}
+    )
+    await feed(app, payload)
+
+    youngest = await client.get(
+        "/api/v1/breaks", params={"age_band": "0-1d"}, auth=basic("vera")
+    )
+    export = await client.get(
+        "/api/v1/reports/breaks.csv", params={"age_band": "0-1d"}, auth=basic("vera")
+    )
+
+    ids = {row["transaction_id"]: row for row in youngest.json()["items"]}
+    assert ahead.transaction_id in ids
+    assert ids[ahead.transaction_id]["age_days"] == 0
+    assert ahead.transaction_id in export.text

@@ -41,13 +41,17 @@ def age_days(*, age_date: date | None, opened_at: datetime, today: date) -> int:
     return max((today - start).days, 0)
 
 
-def age_dates_between(band: AgeBand, *, today: date) -> tuple[date | None, date]:
-    """Return the inclusive range of age dates that put a break in `band` today."""
+def age_dates_between(band: AgeBand, *, today: date) -> tuple[date | None, date | None]:
+    """Return the inclusive range of age dates that put a break in `band` today.
+
+    None leaves that end open. The youngest band has no latest date, because a
+    break whose age date is in the future has age 0, as the list shows it.
+    """
     low, high = _BAND_DAYS[band]
     # Age <= high means an age date on or after today - high.
     earliest = None if high is None else today - timedelta(days=high)
     # Age >= low means an age date on or before today - low.
-    latest = today - timedelta(days=low)
+    latest = None if low == 0 else today - timedelta(days=low)
     return earliest, latest
 
 

@@ -62,7 +62,9 @@ def age_band_of(age_date: date | None, *, today: date) -> AgeBand:
     start = today if age_date is None or age_date > today else age_date
     for band in AgeBand:
         earliest, latest = age_dates_between(band, today=today)
-        if start <= latest and (earliest is None or start >= earliest):
+        if (latest is None or start <= latest) and (
+            earliest is None or start >= earliest
+        ):
             return band
     # The bands cover every age from 0 up, so this is not reached.
     raise ValueError(f"no age band contains the age date {age_date}")
