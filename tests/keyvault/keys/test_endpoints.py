@@ -114,6 +114,7 @@ async def test_create_key_by_non_admin_rejected(tmp_path: Path) -> None:
 
     assert response.status_code == 403
     assert response.json()["error"] == "KeyAdminRequired"
+    assert "KEYVAULT_KEY_ADMINS" in response.json()["detail"]
     assert allowed.status_code == 200
     assert await audit_actions(settings) == ["keyvault.key.administer", "key.created"]
 

@@ -87,7 +87,7 @@ async def get_key_admin(
         return caller
     error = KeyAdminRequired(
         f"service {caller.service!r} may not change keys or grants of bank "
-        f"{bank_id!r}; add it to the key broker's key_admins setting"
+        f"{bank_id!r}; add it to KEYVAULT_KEY_ADMINS of the key broker"
     )
     await broker.audit.record_denial(
         actor=caller.service,
