@@ -117,6 +117,16 @@ REJECTED_VALUES: list[tuple[str, dict[str, Any], str]] = [
         "/matcher/definitions",
     ),
     (
+        "audit-alarm-rules-as-map",
+        {"audit": {"alarmRules": {"rules": []}}},
+        "/audit/alarmRules",
+    ),
+    (
+        "audit-unknown-key",
+        {"audit": {"alarmRule": ""}},
+        "'alarmRule' not allowed",
+    ),
+    (
         "database-url-key-empty",
         {"services": {"audit": {"databaseUrlKey": ""}}},
         "/services/audit/databaseUrlKey",

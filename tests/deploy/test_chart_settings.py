@@ -1,6 +1,11 @@
 """Service settings that the chart derives from values: storage, keys, files."""
 
+from pathlib import Path
 from typing import Any
+
+import helm_python as helm
+import pytest
+from recon_audit.alarms.rules_file import load_alarm_config
 
 from .rendering import (
     SERVICE_NAMES,
@@ -8,7 +13,12 @@ from .rendering import (
     component_name,
     find,
     load_value_set,
+    merge_values,
+    of_kind,
 )
+
+ALARM_RULES_CONFIG_MAP = "acme-recon-platform-audit-alarm-rules"
+ALARM_RULES_CHECKSUM = "checksum/audit-alarm-rules"
 
 
 def _container(manifests: list[Manifest], service: str) -> dict[str, Any]:
@@ -187,3 +197,155 @@ def test_services_read_own_database_url(render: Any) -> None:
     }
 
     assert keys == {service: f"{service}-database-url" for service in SERVICE_NAMES}
+
+
+def _pod_annotations(manifests: list[Manifest], service: str) -> dict[str, str]:
+    deployment = find(manifests, "Deployment", component_name(service))
+    annotations: dict[str, str] = deployment["spec"]["template"]["metadata"].get(
+        "annotations", {}
+    )
+    return annotations
+
+
+def _with_alarm_rules(text: str) -> dict[str, Any]:
+    return merge_values(load_value_set("minimal"), {"audit": {"alarmRules": text}})
+
+
+def test_alarm_rules_mounted_from_config_map(render: Any) -> None:
+    manifests = render(load_value_set("aws-alb"))
+
+    config_map = find(manifests, "ConfigMap", ALARM_RULES_CONFIG_MAP)
+    deployment = find(manifests, "Deployment", component_name("audit"))
+    volumes = {
+        volume["name"]: volume
+        for volume in deployment["spec"]["template"]["spec"]["volumes"]
+    }
+    mounts = {
+        mount["name"]: mount for mount in _container(manifests, "audit")["volumeMounts"]
+    }
+    directory, file_name = _env(manifests, "audit")["AUDIT_ALARM_RULES_FILE"].rsplit(
+        "/", 1
+    )
+    assert file_name in config_map["data"]
+    assert volumes["audit-alarm-rules"]["configMap"]["name"] == ALARM_RULES_CONFIG_MAP
+    assert mounts["audit-alarm-rules"]["mountPath"] == directory
+    assert mounts["audit-alarm-rules"]["readOnly"] is True
+
+
+def test_alarm_rules_text_unchanged(render: Any) -> None:
+    values = load_value_set("aws-alb")
+
+    manifests = render(values)
+
+    config_map = find(manifests, "ConfigMap", ALARM_RULES_CONFIG_MAP)
+    assert list(config_map["data"]) == ["alarms.yaml"]
+    assert config_map["data"]["alarms.yaml"] == values["audit"]["alarmRules"]
+    assert config_map["metadata"]["labels"]["app.kubernetes.io/component"] == "audit"
+
+
+def test_alarm_rules_only_in_audit_pods(render: Any) -> None:
+    manifests = render(load_value_set("aws-alb"))
+
+    for service in SERVICE_NAMES:
+        deployment = find(manifests, "Deployment", component_name(service))
+        volumes = [
+            volume["name"]
+            for volume in deployment["spec"]["template"]["spec"]["volumes"]
+        ]
+        annotations = _pod_annotations(manifests, service)
+        expected = service == "audit"
+        assert ("audit-alarm-rules" in volumes) is expected, service
+        assert (ALARM_RULES_CHECKSUM in annotations) is expected, service
+
+
+def test_alarm_rules_load_in_audit_service(render: Any, tmp_path: Path) -> None:
+    manifests = render(load_value_set("aws-alb"))
+    config_map = find(manifests, "ConfigMap", ALARM_RULES_CONFIG_MAP)
+    rules_file = tmp_path / "alarms.yaml"
+    rules_file.write_text(config_map["data"]["alarms.yaml"])
+    # Each variable that comes from a Secret gets a stand-in URL, so a `url_env`
+    # that no entry of the container's env sets stays missing and fails the load.
+    environ = {
+        item["name"]: item.get("value", f"https://{item['name'].lower()}.example/")
+        for item in _container(manifests, "audit")["env"]
+    }
+
+    config = load_alarm_config(rules_file, environ=environ)
+
+    rule_names = [rule.name for rule in config.rules]
+    assert rule_names == ["permission-changes", "repeated-login-failures"]
+    assert config.targets["security-hook"].url == (
+        "https://audit_security_hook_url.example/"
+    )
+    assert config.targets["security-mail"].recipients == ("security@acme-bank.example",)
+
+
+def test_alarm_rules_change_rolls_pods(render: Any) -> None:
+    values = load_value_set("aws-alb")
+    changed = load_value_set("aws-alb")
+    changed["audit"]["alarmRules"] = values["audit"]["alarmRules"].replace(
+        "count: 5", "count: 6"
+    )
+
+    before = _pod_annotations(render(values), "audit")
+    after = _pod_annotations(render(changed), "audit")
+
+    assert changed["audit"]["alarmRules"] != values["audit"]["alarmRules"]
+    assert before[ALARM_RULES_CHECKSUM] != after[ALARM_RULES_CHECKSUM]
+
+
+def test_alarm_rules_empty_renders_nothing(render: Any) -> None:
+    manifests = render(_with_alarm_rules(""))
+
+    config_maps = [item["metadata"]["name"] for item in of_kind(manifests, "ConfigMap")]
+    deployment = find(manifests, "Deployment", component_name("audit"))
+    volumes = [
+        volume["name"] for volume in deployment["spec"]["template"]["spec"]["volumes"]
+    ]
+    assert ALARM_RULES_CONFIG_MAP not in config_maps
+    assert "AUDIT_ALARM_RULES_FILE" not in _env(manifests, "audit")
+    assert "/etc/recon/audit" not in _mounts(manifests, "audit")
+    assert "audit-alarm-rules" not in volumes
+    assert ALARM_RULES_CHECKSUM not in _pod_annotations(manifests, "audit")
+
+
+def test_audit_migration_skips_alarm_rules(render: Any) -> None:
+    manifests = render(load_value_set("aws-alb"))
+
+    job = find(manifests, "Job", f"{component_name('audit')}-migrate")
+
+    pod = job["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    volumes = [volume["name"] for volume in pod["volumes"]]
+    mounts = [mount["name"] for mount in container["volumeMounts"]]
+    env = [item["name"] for item in container["env"]]
+    # The Deployment of the same release mounts the rules, so their absence
+    # here comes from the migration flag and not from empty values.
+    assert "AUDIT_ALARM_RULES_FILE" in _env(manifests, "audit")
+    assert "audit-alarm-rules" not in volumes
+    assert "audit-alarm-rules" not in mounts
+    assert "AUDIT_ALARM_RULES_FILE" not in env
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("targets:\n\tops: {}\n", id="tab-indent"),
+        pytest.param("- name: login-burst\n", id="list"),
+        pytest.param("rules\n", id="scalar"),
+    ],
+)
+def test_alarm_rules_non_map_fails_render(render: Any, text: str) -> None:
+    with pytest.raises(helm.HelmRenderError) as raised:
+        render(_with_alarm_rules(text))
+
+    assert "audit.alarmRules is not a YAML map" in str(raised.value)
+
+
+def test_alarm_rules_comments_only_render(render: Any) -> None:
+    text = "# Only the built-in rule for now.\n"
+
+    manifests = render(_with_alarm_rules(text))
+
+    config_map = find(manifests, "ConfigMap", ALARM_RULES_CONFIG_MAP)
+    assert config_map["data"]["alarms.yaml"] == text

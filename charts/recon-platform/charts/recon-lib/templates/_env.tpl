@@ -151,6 +151,10 @@ from existing Secrets through secretKeyRef and never from values.
   value: /etc/recon/matcher/reconciliations.yaml
 {{- end }}
 {{- end }}
+{{- if and (eq $name "audit") $values.audit.alarmRules (not .migration) }}
+- name: AUDIT_ALARM_RULES_FILE
+  value: /etc/recon/audit/alarms.yaml
+{{- end }}
 {{- if eq $name "reporting" }}
 - name: REPORTING_ALLOWED_CIDRS
   value: {{ join "," $values.allowedClientCidrs | quote }}

@@ -2,8 +2,8 @@
 Pieces of every pod of the release. The security settings are fixed, not
 values: every image runs as uid 10001 and writes only to its emptyDirs.
 Helpers that take (dict "service" NAME "context" $) also accept "migration"
-true, which leaves out the matcher definitions ConfigMap, because a
-pre-install hook runs before the chart creates it.
+true, which leaves out the ConfigMaps of the matcher definitions and the audit
+alarm rules, because a pre-install hook runs before the chart creates them.
 */}}
 
 {{- define "recon.pod.securityContext" -}}
@@ -62,6 +62,11 @@ seccompProfile:
   configMap:
     name: {{ printf "%s-matcher-definitions" (include "recon.names.fullname" .context) }}
 {{- end }}
+{{- if and (eq .service "audit") $values.audit.alarmRules (not .migration) }}
+- name: audit-alarm-rules
+  configMap:
+    name: {{ printf "%s-audit-alarm-rules" (include "recon.names.fullname" .context) }}
+{{- end }}
 {{- end -}}
 
 {{/*
@@ -105,6 +110,11 @@ Secret files of one service as a YAML list of {volume, secret, path}. Takes
 {{- if and (eq .service "matcher") $values.matcher.definitions (not .migration) }}
 - name: matcher-definitions
   mountPath: /etc/recon/matcher
+  readOnly: true
+{{- end }}
+{{- if and (eq .service "audit") $values.audit.alarmRules (not .migration) }}
+- name: audit-alarm-rules
+  mountPath: /etc/recon/audit
   readOnly: true
 {{- end }}
 {{- end -}}

@@ -77,6 +77,12 @@ spec:
         # Rolls the matcher pods when the definitions change.
         checksum/matcher-definitions: {{ $values.matcher.definitions | sha256sum }}
       {{- end }}
+      {{- if and (eq .service "audit") $values.audit.alarmRules }}
+      annotations:
+        # Rolls the audit pods when the alarm rules change, because the service
+        # reads them only at start-up.
+        checksum/audit-alarm-rules: {{ $values.audit.alarmRules | sha256sum }}
+      {{- end }}
     spec:
       serviceAccountName: {{ include "recon.names.component" . }}
       automountServiceAccountToken: false
