@@ -17,60 +17,13 @@ from tests.keyvault.conftest import CONTEXT, audit_events
 from tests.keyvault.contract.conftest import Contract
 from tests.keyvault.contract.helpers import (
     DATA_KEYS,
+    IMPORT_CASES,
     KEYS,
     create_key,
     decrypt,
     generate,
+    import_material,
 )
-
-IMPORT_CASES = [
-    pytest.param("local", id="local"),
-    pytest.param(
-        "aws-kms",
-        id="aws-kms-NA-moto-5.2.5-lacks-ImportKeyMaterial",
-        marks=pytest.mark.skip(
-            reason="moto 5.2.5 lacks GetParametersForImport and ImportKeyMaterial"
-        ),
-    ),
-    pytest.param(
-        "pkcs11",
-        id="pkcs11-NA-backend-rejects-import",
-        marks=pytest.mark.skip(
-            reason="the pkcs11 backend has no import; test_pkcs11_rejects_import "
-            "checks the rejection"
-        ),
-    ),
-]
-
-
-async def _import(
-    contract: Contract,
-    key_id: str,
-    material: bytes,
-    algorithm: WrappingAlgorithm,
-    valid_to: str | None,
-) -> dict[str, str]:
-    parameters = await contract.client.post(
-        f"{KEYS}/{key_id}/import-parameters",
-        json={"wrapping_algorithm": algorithm.value},
-    )
-    assert parameters.status_code == 200, parameters.text
-    encrypted = wrap_key_material(
-        material,
-        public_key_der=base64.b64decode(parameters.json()["public_key"]),
-        algorithm=algorithm,
-    )
-    response = await contract.client.post(
-        f"{KEYS}/{key_id}/import",
-        json={
-            "encrypted_key_material": base64.b64encode(encrypted).decode(),
-            "import_token": parameters.json()["import_token"],
-            "valid_to": valid_to,
-        },
-    )
-    assert response.status_code == 200, response.text
-    key: dict[str, str] = response.json()
-    return key
 
 
 @pytest.mark.parametrize("contract", ["local", "aws-kms"], indirect=True)
@@ -106,13 +59,13 @@ async def test_contract_imported_material_expires(
     key_id = (await create_key(contract.client, origin="external"))["key_id"]
     valid_to = contract.clock() + timedelta(days=1)
 
-    imported = await _import(
-        contract, key_id, material, algorithm, valid_to.isoformat()
+    imported = await import_material(
+        contract.client, key_id, material, algorithm, valid_to.isoformat()
     )
     issued = await generate(contract.client, CONTEXT)
     contract.clock.advance(timedelta(days=1, seconds=1))
     expired = await decrypt(contract.client, issued["wrapped_key"], CONTEXT)
-    await _import(contract, key_id, material, algorithm, None)
+    await import_material(contract.client, key_id, material, algorithm, None)
     reimported = await decrypt(contract.client, issued["wrapped_key"], CONTEXT)
 
     events = await audit_events(contract.settings)
@@ -137,8 +90,12 @@ async def test_contract_reimport_other_material_rejected(contract: Contract) -> 
     algorithm = WrappingAlgorithm.RSAES_OAEP_SHA_256
     key_id = (await create_key(contract.client, origin="external"))["key_id"]
     valid_to = contract.clock() + timedelta(hours=1)
-    await _import(
-        contract, key_id, secrets.token_bytes(32), algorithm, valid_to.isoformat()
+    await import_material(
+        contract.client,
+        key_id,
+        secrets.token_bytes(32),
+        algorithm,
+        valid_to.isoformat(),
     )
     contract.clock.advance(timedelta(hours=2))
     parameters = await contract.client.post(

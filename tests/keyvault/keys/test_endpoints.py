@@ -47,6 +47,7 @@ async def test_create_key_response_has_no_material(client: httpx.AsyncClient) ->
         "material_expires_at",
         "backend",
         "current",
+        "rotated_from_key_id",
         "created_by",
         "created_at",
         "state_changed_at",
@@ -61,6 +62,7 @@ async def test_create_key_twice_conflict(client: httpx.AsyncClient) -> None:
     assert response.status_code == 409
     assert response.json()["error"] == "KeyAlreadyExists"
     assert key_id in response.json()["detail"]
+    assert f"{key_id}/rotate" in response.json()["detail"]
 
 
 async def test_list_keys_shows_state(client: httpx.AsyncClient) -> None:

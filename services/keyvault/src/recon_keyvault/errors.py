@@ -41,6 +41,10 @@ class InvalidKeyState(Conflict):
     """The requested change is not allowed from the key's current state."""
 
 
+class RotationUnavailable(Conflict):
+    """The key backend would give a new key version the material of the current one."""
+
+
 class ImportNotSupported(InvalidRequest):
     """The configured key backend cannot import key material."""
 

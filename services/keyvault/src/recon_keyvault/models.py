@@ -78,6 +78,12 @@ class BankKey(Base):
     # End of validity of imported material; NULL for generated material and for
     # imported material that does not expire.
     material_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The key that this one replaces as the bank's current key: at rotation, or
+    # for an `external` successor when its material is imported. NULL for a bank's
+    # first key.
+    rotated_from_key_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("bank_keys.key_id")
+    )
 
 
 class KeyGrant(Base):

@@ -9,6 +9,10 @@ Counting revoked grants keeps a key closed after its last grant is revoked.
 A backend with grants of its own (AWS KMS) gets a copy of each grant with the same
 operations and encryption-context constraint, and the copy is revoked with it. The
 broker still checks its own grants on every request, whatever the backend does.
+
+Rotation copies the grants of the old key to the new current key, so the services
+that used the old key keep their access. Revoked grants are copied as revoked rows
+too, so a development key that was closed by revoking its grants stays closed.
 """
 
 import json
@@ -24,7 +28,7 @@ from recon_keyvault.errors import GrantNotFound
 from recon_keyvault.grants import repository
 from recon_keyvault.grants.schemas import GrantOperation
 from recon_keyvault.keys.service import require_key
-from recon_keyvault.models import KeyGrant
+from recon_keyvault.models import BankKey, KeyGrant
 
 log = structlog.get_logger(__name__)
 
@@ -44,13 +48,87 @@ async def create_grant(
 ) -> KeyGrant:
     """Grant `grantee` the operations on a bank key and audit it."""
     key = await require_key(session, bank_id=bank_id, key_id=key_id)
-    unique_operations = sorted(set(operations))
+    return await _add_grant(
+        session,
+        broker=broker,
+        key=key,
+        grantee=grantee,
+        operations=sorted(set(operations)),
+        context_subset=context_subset,
+        actor=actor,
+        carried_over_from=None,
+    )
+
+
+async def carry_over_grants(
+    session: AsyncSession,
+    *,
+    broker: Broker,
+    source: BankKey,
+    target: BankKey,
+    actor: str,
+) -> list[KeyGrant]:
+    """Copy the active grants of `source` to `target` and audit each copy.
+
+    Rotation calls this so that services keep their access to the new current
+    key. The grants of `source` stay, because its data keys still need them.
+    Revoked grants are copied as revoked history rows, without an audit event or
+    a backend grant, and are not returned.
+    """
+    copies = []
+    for grant in await repository.list_grants(
+        session, key_id=source.key_id, include_revoked=True
+    ):
+        if grant.revoked_at is not None:
+            session.add(_revoked_copy(grant, target))
+            continue
+        copied = await _add_grant(
+            session,
+            broker=broker,
+            key=target,
+            grantee=grant.grantee,
+            operations=grant.operations.split(","),
+            context_subset=json.loads(grant.context_subset),
+            actor=actor,
+            carried_over_from=grant,
+        )
+        copies.append(copied)
+    await session.flush()
+    return copies
+
+
+def _revoked_copy(grant: KeyGrant, target: BankKey) -> KeyGrant:
+    return KeyGrant(
+        grant_id=str(uuid.uuid4()),
+        key_id=target.key_id,
+        bank_id=target.bank_id,
+        grantee=grant.grantee,
+        operations=grant.operations,
+        context_subset=grant.context_subset,
+        created_by=grant.created_by,
+        created_at=grant.created_at,
+        revoked_by=grant.revoked_by,
+        revoked_at=grant.revoked_at,
+    )
+
+
+async def _add_grant(
+    session: AsyncSession,
+    *,
+    broker: Broker,
+    key: BankKey,
+    grantee: str,
+    operations: Sequence[str],
+    context_subset: Mapping[str, str],
+    actor: str,
+    carried_over_from: KeyGrant | None,
+) -> KeyGrant:
     grant = KeyGrant(
         grant_id=str(uuid.uuid4()),
-        key_id=key_id,
-        bank_id=bank_id,
+        key_id=key.key_id,
+        bank_id=key.bank_id,
         grantee=grantee,
-        operations=",".join(unique_operations),
+        operations=",".join(operations),
         context_subset=json.dumps(dict(context_subset), sort_keys=True),
         created_by=actor,
         created_at=datetime.now(UTC),
@@ -59,32 +137,38 @@ async def create_grant(
         key_ref=key.backend_key_ref,
         grant_id=grant.grant_id,
         grantee=grantee,
-        operations=unique_operations,
+        operations=operations,
         context_subset=context_subset,
     )
     session.add(grant)
     await session.flush()
+
+    details = {
+        "bank_id": key.bank_id,
+        "key_id": key.key_id,
+        "grantee": grantee,
+        "operations": grant.operations,
+        "encryption_context_subset": grant.context_subset,
+    }
+    if carried_over_from is not None:
+        details["carried_over_from_grant_id"] = carried_over_from.grant_id
+        details["carried_over_from_key_id"] = carried_over_from.key_id
     broker.audit.record_change(
         session,
         actor=actor,
         action="grant.created",
         resource_type=RESOURCE_TYPE,
         resource_id=grant.grant_id,
-        details={
-            "bank_id": bank_id,
-            "key_id": key_id,
-            "grantee": grantee,
-            "operations": grant.operations,
-            "encryption_context_subset": grant.context_subset,
-        },
+        details=details,
     )
     log.info(
         "keyvault.grant.created",
-        bank_id=bank_id,
-        key_id=key_id,
+        bank_id=key.bank_id,
+        key_id=key.key_id,
         grant_id=grant.grant_id,
         grantee=grantee,
         actor=actor,
+        carried_over_from=details.get("carried_over_from_grant_id"),
     )
     return grant
 

@@ -21,8 +21,9 @@ from recon_keyvault.errors import (
     KeyAdminRequired,
     KeyAlreadyExists,
     KeyNotFound,
+    RotationUnavailable,
 )
-from recon_keyvault.keys import importing, service
+from recon_keyvault.keys import importing, rotation, service
 from recon_keyvault.keys.schemas import (
     DeletionSchedule,
     ImportParametersOut,
@@ -31,6 +32,7 @@ from recon_keyvault.keys.schemas import (
     KeyList,
     KeyMaterialImport,
     KeyOut,
+    KeyRotate,
 )
 from recon_keyvault.models import KeyState
 
@@ -67,6 +69,39 @@ async def list_keys(
     """List the bank's keys with their state."""
     keys = await service.list_keys(session, bank_id=bank_id)
     return KeyList(keys=[KeyOut.from_row(key) for key in keys])
+
+
+@router.post(
+    "/{key_id}/rotate",
+    responses=error_responses(
+        *_DENIED,
+        KeyNotFound,
+        InvalidKeyState,
+        KeyAlreadyExists,
+        RotationUnavailable,
+        ImportNotSupported,
+    ),
+)
+async def rotate_key(
+    key_id: str,
+    body: KeyRotate,
+    bank_id: BankDep,
+    session: SessionDep,
+    broker: BrokerDep,
+    caller: KeyAdminDep,
+) -> KeyOut:
+    """Create a new version of the bank's current key for new data keys."""
+    key = await rotation.rotate_key(
+        session,
+        broker=broker,
+        bank_id=bank_id,
+        key_id=key_id,
+        alias=body.alias,
+        description=body.description,
+        origin=body.origin,
+        actor=caller.service,
+    )
+    return KeyOut.from_row(key)
 
 
 @router.post(

@@ -6,6 +6,9 @@ material with that public key (`RSAES_OAEP_SHA_256` or `RSA_AES_KEY_WRAP_SHA_256
 and send it with the token and an optional expiry date. The key is then `enabled`
 until the expiry date, after which the broker rejects every use of it, whatever the
 backend does, until the same material is imported again with a later date.
+
+The first import into a successor from a rotation also makes it the bank's current
+key (`rotation.complete_rotation`).
 """
 
 from datetime import datetime
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recon_keyvault.backends.base import ImportParameters, WrappingAlgorithm
 from recon_keyvault.broker import Broker
 from recon_keyvault.errors import InvalidImport, InvalidKeyState
+from recon_keyvault.keys.rotation import complete_rotation
 from recon_keyvault.keys.service import record_state_change, require_key
 from recon_keyvault.keys.states import material_expired
 from recon_keyvault.models import BankKey, KeyOrigin, KeyState
@@ -75,6 +79,8 @@ async def import_key_material(
             "material_expires_at": valid_to.isoformat() if valid_to else "never",
         },
     )
+    if previous == KeyState.PENDING_IMPORT:
+        await complete_rotation(session, broker=broker, key=key, actor=actor)
     return key
 
 

@@ -24,6 +24,25 @@ class KeyCreate(BaseModel):
     origin: KeyOrigin = KeyOrigin.GENERATED
 
 
+class KeyRotate(BaseModel):
+    alias: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="alias of the new key version; null keeps the current alias",
+    )
+    description: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="description of the new key version; null keeps the current one",
+    )
+    origin: KeyOrigin = Field(
+        default=KeyOrigin.GENERATED,
+        description="`external`: the new version waits for imported material and "
+        "becomes current when the import completes",
+    )
+
+
 class DeletionSchedule(BaseModel):
     pending_window_days: int = Field(
         ge=MIN_DELETION_WINDOW_DAYS,
@@ -74,6 +93,7 @@ class KeyOut(BaseModel):
     material_expires_at: datetime | None
     backend: str
     current: bool
+    rotated_from_key_id: str | None
     created_by: str
     created_at: datetime
     state_changed_at: datetime
@@ -92,6 +112,7 @@ class KeyOut(BaseModel):
             material_expires_at=row.material_expires_at,
             backend=row.backend,
             current=row.current_for_bank is not None,
+            rotated_from_key_id=row.rotated_from_key_id,
             created_by=row.created_by,
             created_at=row.created_at,
             state_changed_at=row.state_changed_at,

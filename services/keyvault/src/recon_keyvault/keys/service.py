@@ -1,8 +1,9 @@
 """Creating bank keys and changing their state.
 
 A bank has at most one current key, enforced by the unique `current_for_bank` column.
-Rotation is not built yet, so creating a second key is a conflict. Disabling a key
-makes every data key it wrapped undecryptable until it is enabled again.
+Creating a second key is a conflict. A new key version comes from rotation
+(`recon_keyvault.keys.rotation`). Disabling a key makes every data key it wrapped
+undecryptable until it is enabled again.
 
 State changes: `enabled` and `disabled` switch between each other. Either of them,
 or `pending_import`, may be scheduled for deletion in 7 to 30 days, which moves the
@@ -56,6 +57,38 @@ async def create_key(
     if existing is not None:
         raise _already_exists(bank_id, existing.key_id)
 
+    key = await add_key(
+        session,
+        broker=broker,
+        bank_id=bank_id,
+        alias=alias,
+        description=description,
+        actor=actor,
+        origin=origin,
+        current=True,
+        rotated_from_key_id=None,
+    )
+    record_created(session, broker=broker, key=key, auto_created=auto_created)
+    return key
+
+
+async def add_key(
+    session: AsyncSession,
+    *,
+    broker: Broker,
+    bank_id: str,
+    alias: str,
+    description: str | None,
+    actor: str,
+    origin: KeyOrigin,
+    current: bool,
+    rotated_from_key_id: str | None,
+) -> BankKey:
+    """Insert a key row and create its material in the backend, without auditing.
+
+    With `current`, the key becomes the bank's current key, so the caller must
+    have cleared the previous current key in this transaction.
+    """
     now = datetime.now(UTC)
     key = BankKey(
         key_id=str(uuid.uuid4()),
@@ -66,17 +99,21 @@ async def create_key(
         origin=origin,
         backend=broker.backend.name,
         backend_key_ref="",
-        current_for_bank=bank_id,
+        current_for_bank=bank_id if current else None,
         created_by=actor,
         created_at=now,
         state_changed_at=now,
+        rotated_from_key_id=rotated_from_key_id,
     )
     session.add(key)
     try:
         await session.flush()
     except IntegrityError:
-        # Another request created the bank's key between the check and the insert.
-        raise _already_exists(bank_id, "(created concurrently)") from None
+        # Another request made a key current between the check and the insert.
+        raise KeyAlreadyExists(
+            f"another request made a key current for bank {bank_id!r} at the same "
+            "time; list the keys and retry"
+        ) from None
 
     # NOTE: a transaction that fails after this call leaves unused backend material,
     # because no row references it.
@@ -85,7 +122,6 @@ async def create_key(
     )
     await _adopt_backend_state(broker, key)
     await session.flush()
-    _record_created(session, broker=broker, key=key, auto_created=auto_created)
     return key
 
 
@@ -104,23 +140,27 @@ async def _adopt_backend_state(broker: Broker, key: BankKey) -> None:
         key.state_before_deletion = KeyState.DISABLED.value
 
 
-def _record_created(
+def record_created(
     session: AsyncSession, *, broker: Broker, key: BankKey, auto_created: bool
 ) -> None:
+    """Audit and log the creation of a key in the caller's transaction."""
+    details = {
+        "bank_id": key.bank_id,
+        "alias": key.alias,
+        "backend": key.backend,
+        "origin": key.origin.value,
+        "state": key.state.value,
+        "auto_created": str(auto_created).lower(),
+    }
+    if key.rotated_from_key_id is not None:
+        details["rotated_from_key_id"] = key.rotated_from_key_id
     broker.audit.record_change(
         session,
         actor=key.created_by,
         action="key.created",
         resource_type=RESOURCE_TYPE,
         resource_id=key.key_id,
-        details={
-            "bank_id": key.bank_id,
-            "alias": key.alias,
-            "backend": key.backend,
-            "origin": key.origin.value,
-            "state": key.state.value,
-            "auto_created": str(auto_created).lower(),
-        },
+        details=details,
     )
     log.info(
         "keyvault.key.created",
@@ -298,6 +338,6 @@ def record_state_change(
 
 def _already_exists(bank_id: str, key_id: str) -> KeyAlreadyExists:
     return KeyAlreadyExists(
-        f"bank {bank_id!r} already has key {key_id}; a bank has one key and "
-        "rotation is not supported yet, so enable or disable the existing key"
+        f"bank {bank_id!r} already has key {key_id}; to change the key, rotate it "
+        f"with `POST /v1/banks/{bank_id}/keys/{key_id}/rotate`"
     )
