@@ -20,6 +20,7 @@ from recon_audit.alarms.rules_file import (
 )
 from recon_audit.app import create_app
 from recon_audit.settings import AuditSettings
+from structlog.testing import capture_logs
 
 from tests.audit.alarms.conftest import write_rules
 
@@ -82,6 +83,35 @@ def test_load_without_file_keeps_builtin_rule() -> None:
 
     assert [rule.name for rule in config.rules] == [BUILTIN_PERMISSION_RULE]
     assert config.targets == {}
+
+
+def test_load_logs_path_and_counts(tmp_path: Path) -> None:
+    path = write_rules(tmp_path, VALID)
+
+    with capture_logs() as logs:
+        load_alarm_config(path, environ=ENVIRON)
+    loaded = [log for log in logs if log["event"] == "audit.alarm_rules.loaded"]
+
+    assert len(loaded) == 1
+    assert loaded[0]["log_level"] == "info"
+    assert loaded[0]["path"] == str(path)
+    assert loaded[0]["rules"] == 2
+    assert loaded[0]["targets"] == 3
+    assert loaded[0]["target_names"] == ["ops-slack", "security-hook", "security-mail"]
+    assert "hooks.example" not in repr(logs)
+    assert ENVIRON["OPS_SLACK_URL"] not in repr(logs)
+
+
+def test_load_without_file_logs_builtin_only() -> None:
+    with capture_logs() as logs:
+        load_alarm_config(None)
+    loaded = [log for log in logs if log["event"] == "audit.alarm_rules.loaded"]
+
+    assert len(loaded) == 1
+    assert loaded[0]["path"] is None
+    assert loaded[0]["rules"] == 1
+    assert loaded[0]["targets"] == 0
+    assert "AUDIT_ALARM_RULES_FILE is not set" in loaded[0]["note"]
 
 
 def test_load_empty_file_keeps_builtin_rule(tmp_path: Path) -> None:

@@ -6,7 +6,17 @@ transaction, so a slow receiver holds no lock that the consumer needs. A second
 transaction then records the result: delivered, retried after an exponential
 backoff, or failed after the last attempt. A worker that dies between the two
 transactions leaves the row to be claimed again when its lease ends, so delivery is
-at least once.
+at least once. A row whose attempts are used up when it is claimed again is marked
+failed without another send, so the attempts never exceed the maximum.
+
+Every send's failure, of any exception type, is recorded for that delivery alone, so
+one notice that cannot be built or sent does not lose the results of its batch.
+
+A delivery whose target is not in the loaded rules file, because the file is missing
+or the target was renamed, stays pending and is not attempted. The worker logs
+`audit.alarm.target_unknown` for each such target, and sends the rows once the service
+restarts with the target. A row whose alarm is older than `unknown_target_max_age` is
+marked failed. `POST /v1/alarms/{alarm_id}/redeliver` re-queues failed deliveries.
 """
 
 import asyncio
@@ -19,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from recon_audit.alarms import repository
 from recon_audit.alarms.notifiers import AlarmNotice, DeliveryFailed, Notifier
-from recon_audit.alarms.rules import AlarmConfig
+from recon_audit.alarms.rules import AlarmConfig, Target
 from recon_audit.models import Alarm, AlarmDelivery, DeliveryState
 from recon_audit.settings import AuditSettings
 
@@ -28,6 +38,14 @@ log = structlog.get_logger(__name__)
 _BATCH_SIZE = 20
 # Added to the send timeout to form the lease of a claimed row.
 _LEASE_MARGIN = timedelta(seconds=30)
+# How long a delivery waits for its target to come back to the rules file, counted
+# from the time the alarm was raised.
+# NOTE: no AUDIT_* setting changes this yet. Pass `unknown_target_max_age` to
+# AlarmDeliveryWorker to change it.
+DEFAULT_UNKNOWN_TARGET_MAX_AGE = timedelta(days=7)
+# Seconds between checks for pending deliveries whose target is unknown. Each check
+# logs one warning per such target.
+_UNKNOWN_TARGET_CHECK_INTERVAL_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,11 @@ class _Claim:
     target_name: str
     attempt: int
     notice: AlarmNotice
+    # None when the row is given up without a send.
+    target: Target | None
+    # Reason to mark the row failed without a send, because its attempts are used up
+    # or its target has been missing for longer than the maximum age.
+    give_up_reason: str | None = None
 
 
 def retry_delay(settings: AuditSettings, *, attempt: int) -> timedelta:
@@ -55,11 +78,13 @@ class AlarmDeliveryWorker:
         config: AlarmConfig,
         settings: AuditSettings,
         notifier: Notifier,
+        unknown_target_max_age: timedelta = DEFAULT_UNKNOWN_TARGET_MAX_AGE,
     ) -> None:
         self._sessions = sessions
         self._config = config
         self._settings = settings
         self._notifier = notifier
+        self._unknown_target_max_age = unknown_target_max_age
         self._task: asyncio.Task[None] | None = None
         self.delivered = 0
         self.failed = 0
@@ -89,8 +114,13 @@ class AlarmDeliveryWorker:
         return self._task is not None and not self._task.done()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_check = loop.time()
         while True:
             try:
+                if loop.time() >= next_check:
+                    next_check = loop.time() + _UNKNOWN_TARGET_CHECK_INTERVAL_S
+                    await self.warn_unknown_targets()
                 while await self.deliver_due() == _BATCH_SIZE:
                     pass
             except asyncio.CancelledError:
@@ -107,24 +137,73 @@ class AlarmDeliveryWorker:
         claims = await self._claim()
         if not claims:
             return 0
-        errors = await asyncio.gather(*(self._send(claim) for claim in claims))
-        await self._record(list(zip(claims, errors, strict=True)))
+        # `_send` turns every failure into an error string. The gather still collects
+        # exceptions, so that a bug there cannot lose the results of the other rows.
+        outcomes = await asyncio.gather(
+            *(self._send(claim) for claim in claims), return_exceptions=True
+        )
+        results: list[tuple[_Claim, str | None]] = []
+        for claim, outcome in zip(claims, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                outcome = _describe_unexpected(outcome, target=claim.target)
+            results.append((claim, outcome))
+        await self._record(results)
         return len(claims)
+
+    async def warn_unknown_targets(self) -> dict[str, int]:
+        """Log a warning per target that pending deliveries name but the rules lack.
+
+        Return the number of such pending deliveries by target name.
+        """
+        async with session_scope(self._sessions) as session:
+            counts = await repository.count_pending_by_unknown_target(
+                session, known_targets=list(self._config.targets)
+            )
+        for target_name, pending in sorted(counts.items()):
+            log.warning(
+                "audit.alarm.target_unknown",
+                target=target_name,
+                pending=pending,
+                max_age_hours=self._unknown_target_max_age.total_seconds() / 3600,
+                hint="add the target to the alarm rules file and restart audit",
+            )
+        return counts
 
     async def _claim(self) -> list[_Claim]:
         now = datetime.now(UTC)
         lease = (
             timedelta(seconds=self._settings.alarm_delivery_timeout_s) + _LEASE_MARGIN
         )
+        max_attempts = self._settings.alarm_delivery_max_attempts
         claims: list[_Claim] = []
         async with session_scope(self._sessions) as session:
             rows = await repository.claim_due_deliveries(
-                session, now=now, limit=_BATCH_SIZE
+                session,
+                now=now,
+                limit=_BATCH_SIZE,
+                known_targets=list(self._config.targets),
+                fired_before=now - self._unknown_target_max_age,
             )
             for row in rows:
                 alarm = await session.get_one(Alarm, row.alarm_id)
-                row.attempts += 1
-                row.next_attempt_at = now + lease
+                target = self._config.targets.get(row.target_name)
+                reason = None
+                if target is None:
+                    hours = self._unknown_target_max_age.total_seconds() / 3600
+                    reason = (
+                        f"target {row.target_name!r} was missing from the alarm rules "
+                        f"file for more than {hours:g} hours after the alarm was raised"
+                    )
+                elif row.attempts >= max_attempts:
+                    # The worker stopped between sending and recording the last
+                    # allowed attempt, so its lease ended without a result.
+                    reason = (
+                        f"no result was recorded for attempt {row.attempts} of "
+                        f"{max_attempts}"
+                    )
+                else:
+                    row.attempts += 1
+                    row.next_attempt_at = now + lease
                 claims.append(
                     _Claim(
                         delivery_id=row.id,
@@ -132,19 +211,30 @@ class AlarmDeliveryWorker:
                         target_name=row.target_name,
                         attempt=row.attempts,
                         notice=AlarmNotice.from_alarm(alarm),
+                        target=target if reason is None else None,
+                        give_up_reason=reason,
                     )
                 )
         return claims
 
     async def _send(self, claim: _Claim) -> str | None:
         """Send one notification and return the error, or None when delivered."""
-        target = self._config.targets.get(claim.target_name)
-        if target is None:
-            return f"target {claim.target_name!r} is no longer in the alarm rules file"
+        if claim.give_up_reason is not None:
+            return claim.give_up_reason
+        assert claim.target is not None  # noqa: S101 - `_claim` sets it on every send
         try:
-            await self._notifier.send(target, claim.notice)
+            await self._notifier.send(claim.target, claim.notice)
         except DeliveryFailed as exc:
             return str(exc)
+        except Exception as exc:  # noqa: BLE001 - recorded as this delivery's error
+            log.error(
+                "audit.alarm.send_error",
+                error_class=type(exc).__name__,
+                alarm_id=claim.alarm_id,
+                delivery_id=claim.delivery_id,
+                target=claim.target_name,
+            )
+            return _describe_unexpected(exc, target=claim.target)
         return None
 
     async def _record(self, results: list[tuple[_Claim, str | None]]) -> None:
@@ -179,14 +269,17 @@ class AlarmDeliveryWorker:
         now: datetime,
     ) -> bool:
         """Update a delivery row from one send and return whether it was given up."""
+        if claim.give_up_reason is not None:
+            row.state = DeliveryState.FAILED.value
+            row.last_error = claim.give_up_reason[:500]
+            return True
         if error is None:
             row.state = DeliveryState.DELIVERED.value
             row.delivered_at = now
             row.last_error = None
             return False
         row.last_error = error[:500]
-        retryable = claim.target_name in self._config.targets
-        if not retryable or claim.attempt >= self._settings.alarm_delivery_max_attempts:
+        if claim.attempt >= self._settings.alarm_delivery_max_attempts:
             row.state = DeliveryState.FAILED.value
             return True
         row.next_attempt_at = now + retry_delay(self._settings, attempt=claim.attempt)
@@ -207,6 +300,17 @@ class AlarmDeliveryWorker:
             log.error("audit.alarm.delivery_failed", error=error, **fields)
         else:
             log.warning("audit.alarm.delivery_retrying", error=error, **fields)
+
+
+def _describe_unexpected(error: BaseException, *, target: Target | None) -> str:
+    """Return the stored error of an exception other than `DeliveryFailed`.
+
+    The target's URL is cut out of the message, because it may contain a secret.
+    """
+    message = str(error)
+    if target is not None and target.url:
+        message = message.replace(target.url, "<target URL>")
+    return f"unexpected {type(error).__name__}: {message}"[:500]
 
 
 async def _update_alarm_state(session: AsyncSession, *, alarm_id: int) -> None:

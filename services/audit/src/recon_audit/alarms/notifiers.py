@@ -5,13 +5,20 @@ type and id, event count, time and journal sequence numbers. It never carries th
 detail values of the events, which may contain account numbers or file content. A
 receiver reads those from `/v1/journal` with the service token. Delivery is at least
 once, so a receiver should drop a repeated `alarm_id`.
+
+Action, actor and resource fields come from audit events, and an unauthenticated
+sign-in can choose the actor. Slack text and email escape them, see
+`escape_control_characters` and `escape_slack_text`. A webhook sends them as JSON
+strings, which JSON already escapes.
 """
 
 import asyncio
 import json
 import smtplib
 import ssl
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
@@ -62,13 +69,79 @@ class AlarmNotice:
             sequences=tuple(json.loads(alarm.sequences)),
         )
 
+    def headline(self) -> str:
+        """Return a title built only from the rule, severity, count and alarm id.
+
+        Email uses it as the subject. It contains no value that an event chose.
+        """
+        return (
+            f"[{self.severity.upper()}] audit alarm {self.rule}: "
+            f"{self.event_count} event(s), alarm {self.alarm_id}"
+        )
+
     def summary(self) -> str:
-        """Return one line that describes the alarm."""
+        """Return one line that describes the alarm, with the event's fields as is."""
         return (
             f"[{self.severity.upper()}] audit alarm {self.rule}: {self.event_count} "
             f"event(s), last {self.action} by {self.actor} on {self.resource_type} "
             f"{self.resource_id}"
         )
+
+    def with_text_escaped(self, escape: Callable[[str], str]) -> "AlarmNotice":
+        """Return a copy whose text fields went through `escape`."""
+        return replace(
+            self,
+            rule=escape(self.rule),
+            severity=escape(self.severity),
+            action=escape(self.action),
+            actor=escape(self.actor),
+            resource_type=escape(self.resource_type),
+            resource_id=escape(self.resource_id),
+        )
+
+
+# Unicode categories of control (Cc) and format (Cf) characters and of the line and
+# paragraph separators (Zl, Zp). A line break in an email header starts a new header.
+# In Slack text it starts a line that looks like a field of the alarm. Format
+# characters such as U+202E reverse the order in which the following text is shown.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_control_characters(text: str) -> str:
+    """Replace control, format and line-separator characters with escapes like `\\n`.
+
+    A backslash already in the text is kept as is, so `a\\nb` written by an event
+    and an escaped line break look the same.
+    """
+    return "".join(
+        _escape_character(character)
+        if unicodedata.category(character) in _UNSAFE_CATEGORIES
+        else character
+        for character in text
+    )
+
+
+def _escape_character(character: str) -> str:
+    named = _NAMED_ESCAPES.get(character)
+    if named is not None:
+        return named
+    code = ord(character)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def escape_slack_text(text: str) -> str:
+    """Escape control characters, then `&`, `<` and `>` as Slack's text format needs.
+
+    Slack reads `<!channel>` as a mention and `<url|label>` as a link, so an event's
+    value must reach it as `&lt;!channel&gt;`.
+    """
+    escaped = escape_control_characters(text)
+    return escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def webhook_payload(notice: AlarmNotice) -> dict[str, Any]:
@@ -88,11 +161,13 @@ def webhook_payload(notice: AlarmNotice) -> dict[str, Any]:
 
 
 def slack_payload(notice: AlarmNotice) -> dict[str, Any]:
-    """Return the body of a Slack incoming-webhook message."""
+    """Return the body of a Slack incoming-webhook message, with every value escaped."""
+    safe = notice.with_text_escaped(escape_slack_text)
     sequences = ", ".join(str(sequence) for sequence in notice.sequences)
     lines = [
-        f"*{notice.summary()}*",
-        f"alarm id: {notice.alarm_id}",
+        f"*{safe.headline()}*",
+        f"last {safe.action} by {safe.actor} on {safe.resource_type} "
+        f"{safe.resource_id}",
         f"time: {notice.fired_at.isoformat()}",
         f"journal sequences: {sequences}",
     ]
@@ -102,13 +177,14 @@ def slack_payload(notice: AlarmNotice) -> dict[str, Any]:
 def email_message(
     notice: AlarmNotice, *, sender: str, to: tuple[str, ...]
 ) -> EmailMessage:
-    """Return the plain-text email of a notification."""
+    """Return the plain-text email of a notice, with control characters escaped."""
+    safe = notice.with_text_escaped(escape_control_characters)
     message = EmailMessage()
-    message["Subject"] = notice.summary()
+    message["Subject"] = safe.headline()
     message["From"] = sender
     message["To"] = ", ".join(to)
-    body = webhook_payload(notice)
-    lines = [notice.summary(), ""]
+    body = webhook_payload(safe)
+    lines = [safe.summary(), ""]
     lines += [f"{name}: {value}" for name, value in body.items()]
     message.set_content("\n".join(lines) + "\n")
     return message

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_audit.models import Alarm, AlarmDelivery, AlarmRuleHit, DeliveryState
@@ -77,19 +77,64 @@ async def list_deliveries(
 
 
 async def claim_due_deliveries(
-    session: AsyncSession, *, now: datetime, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    limit: int,
+    known_targets: Sequence[str],
+    fired_before: datetime,
 ) -> Sequence[AlarmDelivery]:
-    """Return pending deliveries that are due, locked so other workers skip them."""
+    """Return due pending deliveries, locked so other workers skip them.
+
+    A delivery qualifies when its target is in `known_targets`, or when its alarm was
+    raised before `fired_before`, so that the caller can give it up.
+    """
+    return (
+        await session.scalars(
+            select(AlarmDelivery)
+            .join(Alarm, Alarm.id == AlarmDelivery.alarm_id)
+            .where(
+                AlarmDelivery.state == DeliveryState.PENDING.value,
+                AlarmDelivery.next_attempt_at <= now,
+                or_(
+                    AlarmDelivery.target_name.in_(known_targets),
+                    Alarm.fired_at < fired_before,
+                ),
+            )
+            .order_by(AlarmDelivery.next_attempt_at, AlarmDelivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=AlarmDelivery)
+        )
+    ).all()
+
+
+async def count_pending_by_unknown_target(
+    session: AsyncSession, *, known_targets: Sequence[str]
+) -> dict[str, int]:
+    """Return the number of pending deliveries per target not in `known_targets`."""
+    rows = await session.execute(
+        select(AlarmDelivery.target_name, func.count())
+        .where(
+            AlarmDelivery.state == DeliveryState.PENDING.value,
+            AlarmDelivery.target_name.not_in(known_targets),
+        )
+        .group_by(AlarmDelivery.target_name)
+    )
+    return {target_name: int(count) for target_name, count in rows.all()}
+
+
+async def list_failed_deliveries(
+    session: AsyncSession, *, alarm_id: int
+) -> Sequence[AlarmDelivery]:
+    """Return the failed deliveries of an alarm, in id order."""
     return (
         await session.scalars(
             select(AlarmDelivery)
             .where(
-                AlarmDelivery.state == DeliveryState.PENDING.value,
-                AlarmDelivery.next_attempt_at <= now,
+                AlarmDelivery.alarm_id == alarm_id,
+                AlarmDelivery.state == DeliveryState.FAILED.value,
             )
-            .order_by(AlarmDelivery.next_attempt_at, AlarmDelivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+            .order_by(AlarmDelivery.id)
         )
     ).all()
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final, Self
 
+import structlog
 import yaml
 from pydantic import (
     BaseModel,
@@ -41,6 +42,8 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _DURATION_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _NAME_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 _EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+$"
+
+log = structlog.get_logger(__name__)
 
 
 class AlarmRulesError(ValueError):
@@ -146,9 +149,14 @@ class RulesFileSpec(_Strict):
 def load_alarm_config(
     path: Path | None, *, environ: Mapping[str, str] | None = None
 ) -> AlarmConfig:
-    """Read the rules file at `path`, or return the built-in rules when it is None."""
+    """Read the rules file at `path`, or return the built-in rules when it is None.
+
+    Log `audit.alarm_rules.loaded` with the path and the numbers of rules and targets.
+    """
     if path is None:
-        return AlarmConfig(rules=(builtin_permission_rule(),), targets={})
+        config = AlarmConfig(rules=(builtin_permission_rule(),), targets={})
+        _log_loaded(config, path=None)
+        return config
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -162,11 +170,30 @@ def load_alarm_config(
         raise AlarmRulesError(
             f"alarm rules file {path} is not valid YAML: {exc}"
         ) from exc
-    return parse_alarm_config(
+    config = parse_alarm_config(
         {} if document is None else document,
         source=str(path),
         environ=os.environ if environ is None else environ,
     )
+    _log_loaded(config, path=path)
+    return config
+
+
+def _log_loaded(config: AlarmConfig, *, path: Path | None) -> None:
+    # Target names only: a webhook or Slack URL may contain a secret.
+    fields: dict[str, object] = {
+        "path": None if path is None else str(path),
+        "rules": len(config.rules),
+        "targets": len(config.targets),
+        "rule_names": [rule.name for rule in config.rules],
+        "target_names": sorted(config.targets),
+    }
+    if path is None:
+        fields["note"] = (
+            "AUDIT_ALARM_RULES_FILE is not set, so only the built-in rule runs and "
+            "its alarms send no notifications"
+        )
+    log.info("audit.alarm_rules.loaded", **fields)
 
 
 def parse_alarm_config(

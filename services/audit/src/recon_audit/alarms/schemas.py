@@ -65,3 +65,11 @@ class AlarmOut(BaseModel):
 class AlarmPage(BaseModel):
     alarms: list[AlarmOut]
     next_after_id: int | None
+
+
+class RedeliveryOut(BaseModel):
+    # Targets whose failed deliveries are pending again, with fresh attempts.
+    requeued: list[str]
+    # Targets missing from the loaded rules file, whose deliveries stay failed.
+    not_configured: list[str]
+    alarm: AlarmOut
