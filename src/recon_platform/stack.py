@@ -250,6 +250,8 @@ class LocalStack:
             values["DEFINITIONS_FILE"] = str(home / "reconciliations.yaml")
         elif service == "keyvault":
             values["KEYRING_PATH"] = str(home / "keyring")
+        elif service == "audit":
+            values["SEAL_STORAGE_PATH"] = str(home / "segments")
         elif service == "reporting":
             values["USERS_FILE"] = str(home / "users.yaml")
             values["MATCHER_URL"] = self.url("matcher")

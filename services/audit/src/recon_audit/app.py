@@ -16,6 +16,8 @@ from recon_audit.alarms.rules_file import load_alarm_config
 from recon_audit.journal.endpoints import router as journal_router
 from recon_audit.journal.handlers import build_audit_event_handler
 from recon_audit.models import OutboxMessage, ProcessedEvent
+from recon_audit.sealing.storage import open_segment_store
+from recon_audit.sealing.worker import JournalSealer
 from recon_audit.settings import AuditSettings
 
 
@@ -23,7 +25,9 @@ def create_app(settings: AuditSettings) -> FastAPI:
     """Build the audit service application.
 
     Raise `AlarmRulesError` when the alarm rules file is invalid, so the service
-    does not start with rules that would never fire.
+    does not start with rules that would never fire. The lifespan raises
+    `SealingConfigError` when sealing to S3 is configured on a bucket without
+    Object Lock.
     """
     alarm_config = load_alarm_config(settings.alarm_rules_file)
 
@@ -40,6 +44,14 @@ def create_app(settings: AuditSettings) -> FastAPI:
             handler=build_audit_event_handler(alarm_config),
         )
         app.state.runtime = runtime
+        segment_store = await open_segment_store(settings)
+        app.state.segment_store = segment_store
+        sealer = None
+        if segment_store is not None:
+            sealer = JournalSealer(
+                sessions=runtime.sessions, store=segment_store, settings=settings
+            )
+            runtime.add_readiness_check("sealer", lambda: _check_sealer(sealer))
         async with httpx.AsyncClient(follow_redirects=False) as http:
             worker = AlarmDeliveryWorker(
                 sessions=runtime.sessions,
@@ -50,11 +62,17 @@ def create_app(settings: AuditSettings) -> FastAPI:
             runtime.add_readiness_check("alarm_delivery", lambda: _check_worker(worker))
             await runtime.start()
             worker.start()
+            if sealer is not None:
+                sealer.start()
             try:
                 yield
             finally:
+                if sealer is not None:
+                    await sealer.stop()
                 await worker.stop()
                 await runtime.stop()
+                if segment_store is not None:
+                    await segment_store.close()
 
     app = FastAPI(title="Audit journal", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
@@ -69,3 +87,8 @@ def create_app(settings: AuditSettings) -> FastAPI:
 async def _check_worker(worker: AlarmDeliveryWorker) -> None:
     if not worker.running:
         raise RuntimeError("the alarm delivery loop has stopped")
+
+
+async def _check_sealer(sealer: JournalSealer | None) -> None:
+    if sealer is not None and not sealer.running:
+        raise RuntimeError("the journal sealing loop has stopped")

@@ -55,6 +55,31 @@ class JournalHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
+class JournalSegment(Base):
+    """A range of journal entries sealed into object storage.
+
+    The row is inserted before the objects are written and `stored_at` is set after
+    both are stored, so a row without `stored_at` is a segment whose writing was
+    interrupted and must be written again with the same content.
+    """
+
+    __tablename__ = "journal_segments"
+
+    first_sequence: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False
+    )
+    last_sequence: Mapped[int] = mapped_column(Integer, unique=True)
+    last_entry_hash: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the previous segment's manifest bytes, or 64 zeros for the first.
+    previous_manifest_hash: Mapped[str] = mapped_column(String(64))
+    manifest_hash: Mapped[str] = mapped_column(String(64))
+    segment_sha256: Mapped[str] = mapped_column(String(64))
+    segment_key: Mapped[str] = mapped_column(String(300))
+    manifest_key: Mapped[str] = mapped_column(String(300))
+    sealed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    stored_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class DeliveryState(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"

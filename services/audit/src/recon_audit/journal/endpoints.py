@@ -2,14 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from recon_common.errors import error_responses
 from recon_common.service_auth import InvalidServiceToken, require_service_token
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_audit.dependencies import get_session
-from recon_audit.journal import repository, service
+from recon_audit.journal import repository
 from recon_audit.journal.schemas import ChainVerification, JournalEntryOut, JournalPage
+from recon_audit.sealing import verify as sealed_verify
 
 router = APIRouter(
     prefix="/v1/journal",
@@ -39,12 +40,19 @@ async def list_journal(
 
 
 @router.get("/verify")
-async def verify_journal(session: SessionDep) -> ChainVerification:
-    """Verify the whole hash chain and report the first broken entry."""
-    report = await service.verify_chain(session)
+async def verify_journal(request: Request, session: SessionDep) -> ChainVerification:
+    """Compare the journal with its sealed segments and verify its hash chain."""
+    report = await sealed_verify.verify_journal(
+        session,
+        store=getattr(request.app.state, "segment_store", None),
+        bank_id=request.app.state.settings.bank_id,
+    )
     return ChainVerification(
         valid=report.valid,
         entries=report.entries,
+        sealed_segments=report.sealed_segments,
+        sealed_entries=report.sealed_entries,
         first_invalid_sequence=report.first_invalid_sequence,
         reason=report.reason,
+        action=report.action,
     )

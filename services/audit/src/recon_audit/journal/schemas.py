@@ -52,5 +52,11 @@ class JournalPage(BaseModel):
 class ChainVerification(BaseModel):
     valid: bool
     entries: int
+    # Segments found in object storage and the entries they contain. Both are 0
+    # when sealing is off.
+    sealed_segments: int
+    sealed_entries: int
     first_invalid_sequence: int | None
     reason: str | None
+    # The next step for the first problem, or None when the journal is valid.
+    action: str | None

@@ -78,10 +78,19 @@ class ChainReport:
     reason: str | None
 
 
-async def verify_chain(session: AsyncSession) -> ChainReport:
-    """Recompute every hash in sequence order and report the first break."""
-    expected_previous = GENESIS_HASH
-    expected_sequence = 1
+async def verify_chain(
+    session: AsyncSession,
+    *,
+    after_sequence: int = 0,
+    previous_hash: str = GENESIS_HASH,
+) -> ChainReport:
+    """Recompute every hash after `after_sequence` in order and report the first break.
+
+    `previous_hash` is the hash of entry `after_sequence`, for example the last
+    entry of the newest sealed segment.
+    """
+    expected_previous = previous_hash
+    expected_sequence = after_sequence + 1
     checked = 0
     while True:
         rows = (
@@ -102,12 +111,13 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
             expected_sequence += 1
             checked += 1
     head = await repository.get_head(session)
-    if head is not None and head.last_sequence != checked:
+    found = after_sequence + checked
+    if head is not None and head.last_sequence != found:
         return ChainReport(
             False,
             checked,
-            checked + 1,
-            f"journal head says {head.last_sequence} entries but {checked} were found",
+            found + 1,
+            f"journal head says {head.last_sequence} entries but {found} were found",
         )
     return ChainReport(True, checked, None, None)
 

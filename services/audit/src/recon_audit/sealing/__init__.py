@@ -1,0 +1,1 @@
+"""Sealing the audit journal into segments in object storage, and verifying them."""
