@@ -132,6 +132,46 @@ REJECTED_VALUES: list[tuple[str, dict[str, Any], str]] = [
         "/services/audit/databaseUrlKey",
     ),
     ("probe-period-zero", {"probes": {"liveness": {"periodSeconds": 0}}}, "/probes"),
+    (
+        "audit-seal-backend-unknown",
+        {"audit": {"seal": {"backend": "glacier"}}},
+        "/audit/seal/backend",
+    ),
+    (
+        "audit-seal-unknown-key",
+        {"audit": {"seal": {"bucketName": "recon-audit"}}},
+        "'bucketName' not allowed",
+    ),
+    (
+        "audit-seal-bucket-uppercase",
+        {"audit": {"seal": {"bucket": "Recon-Audit"}}},
+        "/audit/seal/bucket",
+    ),
+    (
+        "audit-seal-endpoint-not-a-url",
+        {"audit": {"seal": {"endpoint": "minio:9000"}}},
+        "/audit/seal/endpoint",
+    ),
+    (
+        "audit-seal-retention-zero",
+        {"audit": {"seal": {"retentionDays": 0}}},
+        "/audit/seal/retentionDays",
+    ),
+    (
+        "audit-seal-every-entries-fraction",
+        {"audit": {"seal": {"everyEntries": 10.5}}},
+        "/audit/seal/everyEntries",
+    ),
+    (
+        "audit-seal-after-minutes-zero",
+        {"audit": {"seal": {"afterMinutes": 0}}},
+        "/audit/seal/afterMinutes",
+    ),
+    (
+        "audit-seal-claim-uppercase",
+        {"audit": {"seal": {"existingClaim": "Audit-Segments"}}},
+        "/audit/seal/existingClaim",
+    ),
 ]
 
 

@@ -155,6 +155,9 @@ from existing Secrets through secretKeyRef and never from values.
 - name: AUDIT_ALARM_RULES_FILE
   value: /etc/recon/audit/alarms.yaml
 {{- end }}
+{{- if and (eq $name "audit") (not .migration) }}
+{{ include "recon.env.auditSeal" $ctx }}
+{{- end }}
 {{- if eq $name "reporting" }}
 - name: REPORTING_ALLOWED_CIDRS
   value: {{ join "," $values.allowedClientCidrs | quote }}
@@ -172,5 +175,61 @@ from existing Secrets through secretKeyRef and never from values.
 {{- end }}
 {{- with $svc.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+
+{{/*
+Sealing settings of the audit container (AUDIT_SEAL_*). Takes the root
+context. Fails the render when the chosen backend lacks a setting, because the
+service would otherwise stop at start-up or write to its read-only root
+filesystem. The migration Job leaves them out: `migrate` does not seal.
+*/}}
+{{- define "recon.env.auditSeal" -}}
+{{- $values := .Values -}}
+{{- $seal := $values.audit.seal -}}
+- name: AUDIT_SEAL_BACKEND
+  value: {{ $seal.backend | quote }}
+{{- if ne $seal.backend "none" }}
+- name: AUDIT_SEAL_EVERY_ENTRIES
+  value: {{ $seal.everyEntries | int | quote }}
+- name: AUDIT_SEAL_AFTER_MINUTES
+  value: {{ $seal.afterMinutes | toString | quote }}
+- name: AUDIT_SEAL_RETENTION_DAYS
+  value: {{ $seal.retentionDays | int | quote }}
+{{- end }}
+{{- if eq $seal.backend "s3" }}
+{{- $region := default $values.aws.region $seal.region -}}
+{{- $kmsKeyArn := default $values.aws.kmsKeyArn $seal.kmsKeyArn -}}
+{{- if not $seal.bucket }}
+{{- fail "audit.seal.backend is s3 but audit.seal.bucket is empty; name an S3 bucket created with Object Lock enabled, or set audit.seal.backend to local with audit.seal.existingClaim" }}
+{{- end }}
+{{- if not $region }}
+{{- fail "audit.seal.backend is s3 but neither audit.seal.region nor aws.region is set; set the region of the sealing bucket" }}
+{{- end }}
+{{- if not $kmsKeyArn }}
+{{- fail "audit.seal.backend is s3 but neither audit.seal.kmsKeyArn nor aws.kmsKeyArn is set; name the KMS key that encrypts the sealed segments" }}
+{{- end }}
+- name: AUDIT_SEAL_S3_BUCKET
+  value: {{ $seal.bucket | quote }}
+{{- if $seal.prefix }}
+- name: AUDIT_SEAL_S3_PREFIX
+  value: {{ $seal.prefix | quote }}
+{{- end }}
+- name: AUDIT_SEAL_S3_REGION
+  value: {{ $region | quote }}
+{{- if $seal.endpoint }}
+- name: AUDIT_SEAL_S3_ENDPOINT_URL
+  value: {{ $seal.endpoint | quote }}
+{{- end }}
+- name: AUDIT_SEAL_KMS_KEY_ARN
+  value: {{ $kmsKeyArn | quote }}
+{{- end }}
+{{- if eq $seal.backend "local" }}
+{{- if not $seal.existingClaim }}
+{{- fail "audit.seal.backend is local but audit.seal.existingClaim is empty; name an existing PersistentVolumeClaim for the sealed segments (an emptyDir would lose them with the pod), or use backend s3" }}
+{{- end }}
+- name: AUDIT_SEAL_STORAGE_PATH
+  value: {{ include "recon.pod.auditSegmentsPath" . | quote }}
 {{- end }}
 {{- end -}}

@@ -1,6 +1,7 @@
 {{/*
 Pieces of every pod of the release. The security settings are fixed, not
-values: every image runs as uid 10001 and writes only to its emptyDirs.
+values: every image runs as uid 10001 and writes only to its emptyDirs and,
+with audit.seal.backend local, to the audit segments claim.
 Helpers that take (dict "service" NAME "context" $) also accept "migration"
 true, which leaves out the ConfigMaps of the matcher definitions and the audit
 alarm rules, because a pre-install hook runs before the chart creates them.
@@ -34,6 +35,20 @@ seccompProfile:
 {{- if has . (list "ingest" "keyvault") }}true{{ end -}}
 {{- end -}}
 
+{{/* Mount path of the audit segments claim when audit.seal.backend is local. */}}
+{{- define "recon.pod.auditSegmentsPath" -}}
+/var/lib/recon/audit-segments
+{{- end -}}
+
+{{/*
+Whether the audit pods mount audit.seal.existingClaim. Takes (dict "service"
+NAME "context" $). The migration Job never mounts it: a ReadWriteOnce claim
+held by a running pod on another node would keep the Job from starting.
+*/}}
+{{- define "recon.pod.hasAuditSegmentsVolume" -}}
+{{- if and (eq .service "audit") (eq .context.Values.audit.seal.backend "local") (not .migration) }}true{{ end -}}
+{{- end -}}
+
 {{/* Volumes of one service's pods. Takes (dict "service" NAME "context" $). */}}
 {{- define "recon.pod.volumes" -}}
 {{- $values := .context.Values -}}
@@ -61,6 +76,11 @@ seccompProfile:
 - name: matcher-definitions
   configMap:
     name: {{ printf "%s-matcher-definitions" (include "recon.names.fullname" .context) }}
+{{- end }}
+{{- if include "recon.pod.hasAuditSegmentsVolume" . }}
+- name: audit-segments
+  persistentVolumeClaim:
+    claimName: {{ $values.audit.seal.existingClaim | quote }}
 {{- end }}
 {{- if and (eq .service "audit") $values.audit.alarmRules (not .migration) }}
 - name: audit-alarm-rules
@@ -111,6 +131,10 @@ Secret files of one service as a YAML list of {volume, secret, path}. Takes
 - name: matcher-definitions
   mountPath: /etc/recon/matcher
   readOnly: true
+{{- end }}
+{{- if include "recon.pod.hasAuditSegmentsVolume" . }}
+- name: audit-segments
+  mountPath: {{ include "recon.pod.auditSegmentsPath" .context }}
 {{- end }}
 {{- if and (eq .service "audit") $values.audit.alarmRules (not .migration) }}
 - name: audit-alarm-rules
