@@ -361,6 +361,23 @@ def test_camt054_notification() -> None:
     assert result.transactions[0].source_location == "Ntfctn[1]/Ntry[1]"
 
 
+def test_camt052_without_closing_balance_no_warning() -> None:
+    # An intraday report often carries the opening balance only.
+    data = (
+        camt053(SINGLE_ENTRY.format(ccy="EUR", amount="10.00"))
+        .replace(b"BkToCstmrStmt", b"BkToCstmrAcctRpt")
+        .replace(b"<Stmt>", b"<Rpt>")
+        .replace(b"</Stmt>", b"</Rpt>")
+        .replace(balance("CLBD", "110.00").encode(), b"")
+    )
+
+    result = parse_bytes(data, filename="report.xml")
+
+    assert result.source_format == "camt.052"
+    assert result.statements[0].warnings == []
+    assert result.statements[0].balance_checked is False
+
+
 def test_camt_structured_creditor_reference() -> None:
     entry = SINGLE_ENTRY.format(ccy="EUR", amount="10.00").replace(
         "<RmtInf><Ustrd>Invoice 4711</Ustrd></RmtInf>",

@@ -201,10 +201,13 @@ def test_corpus_file_outcome(relative_path: str) -> None:
     assert expected.outcome == "parsed"
     assert len(result.statements) == expected.statements
     assert len(result.transactions) == expected.transactions
+    # Intraday reports lack booked balances by design, so their statements may be
+    # unchecked without a warning.
+    intraday = result.source_format in {"mt942", "camt.052"}
     unexplained = [
         s.source_location
         for s in result.statements
-        if not s.balance_checked and not s.warnings
+        if not s.balance_checked and not s.warnings and not intraday
     ]
     assert unexplained == []
     if expected.reason:

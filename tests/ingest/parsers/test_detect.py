@@ -1,5 +1,8 @@
+import codecs
+from pathlib import Path
+
 import pytest
-from recon_ingest.parsers import ParseRejected, detect_format
+from recon_ingest.parsers import ParseRejected, detect_format, detect_path_format
 
 
 @pytest.mark.parametrize(
@@ -42,3 +45,46 @@ def test_detect_mt941_rejected() -> None:
         detect_format(b"{1:F01X}{2:O941X}{4:\n:20:X\n", "a.fin")
 
     assert error.value.reason.startswith("SWIFT MT941 is not supported")
+
+
+SEMICOLON_CSV = "Buchungstag;Betrag;Waehrung\n17.10.2013;-620,30;EUR\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (SEMICOLON_CSV.encode("utf-8"), "csv"),
+        (codecs.BOM_UTF16_LE + SEMICOLON_CSV.encode("utf-16-le"), "csv"),
+        (codecs.BOM_UTF16_LE + SEMICOLON_CSV.encode("utf-16-le")[:-1], "csv"),
+        (codecs.BOM_UTF32_BE + ":20:X\n:25:1\n".encode("utf-32-be"), "mt940"),
+    ],
+    ids=["utf-8", "utf-16", "utf-16-cut-off", "utf-32"],
+)
+def test_detect_path_format_kinds(tmp_path: Path, data: bytes, expected: str) -> None:
+    path = tmp_path / "landed"
+    path.write_bytes(data)
+
+    detected = detect_path_format(path, filename="export.dat")
+
+    assert detected == expected
+
+
+def test_detect_path_format_large_wide_file(tmp_path: Path) -> None:
+    row = "17.10.2013;-620,30;EUR\n"
+    text = SEMICOLON_CSV + row * (2 * 1024 * 1024 // len(row))
+    path = tmp_path / "landed"
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+
+    detected = detect_path_format(path, filename="export.dat")
+
+    assert detected == "csv"
+
+
+def test_detect_path_format_blank_wide_file_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + " \r\n".encode("utf-16-le"))
+
+    with pytest.raises(ParseRejected) as error:
+        detect_path_format(path)
+
+    assert "'blank.csv' contains only whitespace (8 bytes)" in error.value.reason

@@ -360,6 +360,23 @@ def test_mt942_expected_marks_and_totals() -> None:
     assert result.statements[0].balance_checked is False
 
 
+def test_mt942_without_booked_balances_no_warning() -> None:
+    # MT942 carries no :60F: or :62F: by design, and :90D:/:90C: are checked.
+    result = parse_text(
+        """
+:20:INTRADAY
+:25:45050050/76198810
+:34F:EURD0,00
+:13D:1901091733+0100
+:61:190109C10,00NTRFNONREF
+:90C:1EUR10,00
+"""
+    )
+
+    assert result.statements[0].warnings == []
+    assert result.warnings == []
+
+
 def test_mt942_totals_mismatch_warns() -> None:
     result = parse_text(
         """

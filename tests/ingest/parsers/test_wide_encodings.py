@@ -191,14 +191,28 @@ def test_configured_utf16_decides_when_nul_pattern_is_absent() -> None:
     assert result.transactions[0].remittance_info == f"{greek} 1"
 
 
-def test_truncated_utf16_rejected_naming_encoding() -> None:
+def test_truncated_utf16_with_bom_rejected_as_cut_off() -> None:
     data = widen(ledger_csv(range(1, 3)), codecs.BOM_UTF16_LE, "utf-16-le")[:-1]
 
     with pytest.raises(ParseRejected) as error:
         parse_bytes(data, filename="ledger.csv", csv_profile=LEDGER_PROFILE)
 
-    assert "UTF-16-LE" in error.value.reason
-    assert "configure the encoding (INGEST_ENCODING)" in error.value.reason
+    reason = error.value.reason
+    assert "UTF-16-LE byte order mark" in reason
+    assert f"byte {len(data) - 1} is not valid UTF-16-LE" in reason
+    assert "damaged or cut off" in reason
+    assert "deliver the complete file again" in reason
+    assert "INGEST_ENCODING" not in reason
+
+
+def test_truncated_utf16_with_bom_ignores_configured_encoding() -> None:
+    data = widen(ledger_csv(range(1, 3)), codecs.BOM_UTF16_LE, "utf-16-le")[:-1]
+    settings = ParseSettings(encoding="utf-16-be")
+
+    with pytest.raises(ParseRejected) as error:
+        parse_bytes(data, filename="ledger.csv", settings=settings)
+
+    assert "damaged or cut off" in error.value.reason
 
 
 def test_nul_bytes_without_pattern_named_in_reason() -> None:

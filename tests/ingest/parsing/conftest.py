@@ -9,7 +9,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from recon_common.settings import Environment
 from recon_common.storage.local import LocalObjectStore
 from recon_ingest.landing.service import file_ref
 from recon_ingest.models import LandedFile, OutboxMessage
+from recon_ingest.parsers import CsvProfile
 from recon_ingest.parsing.handlers import make_file_landed_handler
 from recon_ingest.parsing.profiles import load_csv_profiles
 from recon_ingest.settings import IngestSettings
@@ -87,6 +88,10 @@ class Ingest:
     sessions: async_sessionmaker[AsyncSession]
     store: LocalObjectStore
     landed: int = 0
+    # The profiles that the handler reads CSV and .xlsx files with, by name.
+    csv_profiles: dict[str, CsvProfile] = field(
+        default_factory=lambda: load_csv_profiles(None)
+    )
 
     async def land_and_parse(
         self, filename: str, data: bytes, **settings: Any
@@ -100,7 +105,7 @@ class Ingest:
         handler = make_file_landed_handler(
             settings=make_settings(**settings),
             store=self.store,
-            csv_profiles=load_csv_profiles(None),
+            csv_profiles=self.csv_profiles,
         )
         envelope = Envelope.wrap(
             topic=TOPIC_FILE_LANDED,

@@ -1,9 +1,13 @@
 """Ledger entries sent again in a later file, through the `file-landed` handler."""
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from recon_common.events import FileStatus
+from recon_common.db import session_scope
+from recon_common.events import FileStatus, RecordKind
+from recon_ingest.models import LandedFile
+from recon_ingest.parsers import LEDGER_PROFILE, CsvProfile
 
 from .conftest import Ingest
 from .ledgers import entry_id, ledger_csv, ledger_row
@@ -16,6 +20,34 @@ def _transactions(published: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _warnings(text: str | None) -> str:
     assert text is not None
     return text
+
+
+# A ledger extract with separate debit and credit columns, which hold no sign.
+SPLIT_PROFILE = CsvProfile(
+    record_kind=RecordKind.LEDGER,
+    date_column="date",
+    debit_column="debit",
+    credit_column="credit",
+    currency="EUR",
+    account="GL-1",
+    bank_reference_column="entry_id",
+)
+
+
+def _split_csv(debit: str) -> bytes:
+    return f"date,debit,credit,entry_id\n2026-12-01,{debit},,JE1\n".encode()
+
+
+async def _land_and_parse_as(
+    ingest: Ingest, profile: str, filename: str, data: bytes
+) -> LandedFile:
+    """Land `data` as a file of a user with CSV profile `profile` and parse it."""
+    row = await ingest.land(filename, data)
+    async with session_scope(ingest.sessions) as session:
+        stored = await session.get(LandedFile, row.file_id)
+        assert stored is not None
+        stored.csv_profile = profile
+    return await ingest.parse(await ingest.file(row.file_id))
 
 
 async def test_resent_ledger_posts_only_new_entry(ingest: Ingest) -> None:
@@ -101,6 +133,66 @@ async def test_changed_entry_not_posted(ingest: Ingest) -> None:
     assert f"ledger.csv ({earlier.file_id}) at line 4" in warnings
     assert "amount (was 3.25, now 999.99)" in warnings
     assert "send a reversal" in warnings
+
+
+async def test_changed_entry_zero_new_summary(ingest: Ingest) -> None:
+    await ingest.land_and_parse("ledger.csv", ledger_csv(range(1, 6)).encode())
+    amended = ledger_csv(range(1, 6), amounts={3: Decimal("999.99")})
+
+    later = await ingest.land_and_parse("ledger-amended.csv", amended.encode())
+
+    assert later.transaction_count == 0
+    warnings = _warnings(later.warnings)
+    assert "(see the next warnings), 0 new; nothing was posted" in warnings
+    assert "Only the new entries were posted" not in warnings
+
+
+async def test_changed_debit_amount_keeps_sign(ingest: Ingest) -> None:
+    await ingest.land_and_parse(
+        "ledger.csv", ledger_csv([1], amounts={1: Decimal("-30.20")}).encode()
+    )
+    amended = ledger_csv([1], amounts={1: Decimal("-31.20")})
+
+    later = await ingest.land_and_parse("ledger-amended.csv", amended.encode())
+
+    warnings = _warnings(later.warnings)
+    assert "amount (was -30.20, now -31.20)" in warnings
+
+
+async def test_changed_amount_debit_positive_sign(ingest: Ingest) -> None:
+    # Under debit_positive the file shows a debit as 30.20 and a credit as -31.20.
+    ingest.csv_profiles["payments"] = replace(
+        LEDGER_PROFILE, sign_convention="debit_positive"
+    )
+    await _land_and_parse_as(
+        ingest,
+        "payments",
+        "ledger.csv",
+        ledger_csv([1], amounts={1: Decimal("30.20")}).encode(),
+    )
+
+    later = await _land_and_parse_as(
+        ingest,
+        "payments",
+        "ledger-amended.csv",
+        ledger_csv([1], amounts={1: Decimal("-31.20")}).encode(),
+    )
+
+    warnings = _warnings(later.warnings)
+    assert "amount (was 30.20, now -31.20)" in warnings
+    assert "direction (was debit, now credit)" in warnings
+
+
+async def test_changed_amount_split_columns_named(ingest: Ingest) -> None:
+    ingest.csv_profiles["split"] = SPLIT_PROFILE
+    await _land_and_parse_as(ingest, "split", "ledger.csv", _split_csv("30.20"))
+
+    later = await _land_and_parse_as(
+        ingest, "split", "ledger-amended.csv", _split_csv("31.20")
+    )
+
+    warnings = _warnings(later.warnings)
+    assert "amount (was 30.20 debit, now 31.20 debit)" in warnings
 
 
 async def test_changed_entries_listed_up_to_limit(ingest: Ingest) -> None:

@@ -1,5 +1,6 @@
 """Tests for the advice on rejected files, against reasons that ingest produces."""
 
+import codecs
 import re
 
 import pytest
@@ -118,6 +119,16 @@ def test_advise_wide_text_without_bom_is_encoding() -> None:
     advice = advise(parser_reason(data, ParseSettings(encoding="latin-1")))
 
     assert advice.kind is RejectionKind.ENCODING
+
+
+def test_advise_cut_off_wide_file_is_invalid() -> None:
+    # The BOM decides the encoding, so INGEST_ENCODING cannot help this file.
+    data = codecs.BOM_UTF16_LE + ":20:CUT OFF\r\n".encode("utf-16-le")[:-1]
+
+    advice = advise(parser_reason(data, ParseSettings(encoding="utf-16-le")))
+
+    assert advice.kind is RejectionKind.INVALID
+    assert "INGEST_ENCODING" not in advice.text
 
 
 @pytest.mark.parametrize(

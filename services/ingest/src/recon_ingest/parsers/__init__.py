@@ -12,7 +12,7 @@ parsing the same file again yields the same ids.
 from recon_ingest.parsers.csv_profile import LEDGER_PROFILE, CsvProfile
 from recon_ingest.parsers.detect import detect_format
 from recon_ingest.parsers.model import ParseRejected, ParseResult, ParseSettings
-from recon_ingest.parsers.service import parse_file, parse_path
+from recon_ingest.parsers.service import detect_path_format, parse_file, parse_path
 
 __all__ = [
     "LEDGER_PROFILE",
@@ -21,6 +21,7 @@ __all__ = [
     "ParseResult",
     "ParseSettings",
     "detect_format",
+    "detect_path_format",
     "parse_file",
     "parse_path",
 ]

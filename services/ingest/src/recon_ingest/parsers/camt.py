@@ -185,6 +185,7 @@ class _CamtReader:
                 location=statement.location,
             ),
             settings=self.context.settings,
+            intraday=self.context.source_format == "camt.052",
         )
         extra = [
             f"{count} entries with status {status} are included as transactions but "

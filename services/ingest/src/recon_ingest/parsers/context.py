@@ -193,15 +193,23 @@ def signed(direction: Direction, amount: Decimal) -> Decimal:
 
 
 def check_statement(
-    totals: StatementTotals, *, settings: ParseSettings
+    totals: StatementTotals, *, settings: ParseSettings, intraday: bool = False
 ) -> StatementInfo:
-    """Check opening balance plus entries against the closing balance."""
+    """Check opening balance plus entries against the closing balance.
+
+    A statement without both booked balances is not checked. That gets a warning,
+    unless `intraday` marks an intraday report (MT942, camt.052), which carries
+    interim balances or none by design.
+    """
     warnings: list[str] = []
     checked = False
     opening, closing = totals.opening, totals.closing
     if opening is None or closing is None:
         missing = "opening" if opening is None else "closing"
-        warnings.append(f"no {missing} booked balance, so the balance was not checked")
+        if not intraday:
+            warnings.append(
+                f"no {missing} booked balance, so the balance was not checked"
+            )
     elif opening.currency != closing.currency:
         warnings.append(
             f"opening balance is in {opening.currency} but closing balance is in "

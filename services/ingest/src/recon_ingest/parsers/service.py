@@ -16,7 +16,11 @@ from recon_ingest.parsers.model import ParseRejected, ParseResult, ParseSettings
 from recon_ingest.parsers.swift_mt import parse_mt
 from recon_ingest.parsers.tabular import parse_csv, parse_xlsx
 from recon_ingest.parsers.text import decode_text, split_lines
-from recon_ingest.parsers.wide import transcode_to_utf8, wide_encoding
+from recon_ingest.parsers.wide import (
+    transcode_head,
+    transcode_to_utf8,
+    wide_encoding,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -223,6 +227,34 @@ def parse_path(
         transactions=[],
         warnings=context.warnings,
     )
+
+
+def detect_path_format(
+    path: Path,
+    *,
+    settings: ParseSettings = _DEFAULT_SETTINGS,
+    filename: str | None = None,
+) -> str:
+    """Detect the format of a file on disk from its first bytes, as `parse_path` does.
+
+    Raise ParseRejected for an empty file, unknown content, or a UTF-16 or UTF-32
+    file whose first bytes are not valid in its encoding. `filename` is the name
+    used for detection, as in `parse_path`.
+    """
+    name = filename or path.name
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        head = stream.read(_HEAD_BYTES)
+    wide = wide_encoding(head, configured=settings.encoding)
+    if wide is None:
+        return detect_format(head, name, size=size)
+    text = transcode_head(head, encoding=wide)
+    if size > len(head):
+        # `text` is only the start of the file's UTF-8, so a size past its end
+        # keeps detection from judging the whole file blank.
+        return detect_format(text, name, size=len(text) + 1)
+    reject_blank(text, name, size=size)
+    return detect_format(text, name)
 
 
 def _add_statement_warnings(context: ParseContext) -> None:

@@ -244,6 +244,7 @@ def _finish(statement: _Statement, *, context: ParseContext) -> None:
             location=location,
         ),
         settings=context.settings,
+        intraday=context.source_format == "mt942",
     )
     totals_warnings = _check_totals(statement, context=context)
     if totals_warnings:

@@ -56,19 +56,56 @@ def wide_encoding(head: bytes, *, configured: str | None) -> str | None:
 
 def transcode_to_utf8(data: bytes, *, encoding: str) -> bytes:
     """Decode `data` from the wide `encoding`, dropping a BOM, and return UTF-8."""
-    bom = next((bom for bom, name in _BOMS if name == encoding), b"")
-    if bom and data.startswith(bom):
-        data = data[len(bom) :]
+    bom = _bom_of(data, encoding)
     try:
-        text = data.decode(encoding)
+        text = data[len(bom) :].decode(encoding)
     except UnicodeDecodeError as error:
         raise ParseRejected(
-            f"the file looks like {encoding.upper()} text, but byte {error.start} is "
-            f"not valid {encoding.upper()} ({error.reason}); ask the sender to "
-            "deliver the file in UTF-8, or configure the encoding (INGEST_ENCODING) "
-            "if the file is in another one"
+            _invalid_reason(error, encoding=encoding, bom=bom)
         ) from None
     return text.encode("utf-8")
+
+
+def transcode_head(head: bytes, *, encoding: str) -> bytes:
+    """Return as UTF-8 the whole characters of `head`, the first bytes of a wide file.
+
+    A character cut off at the end of `head` is left out, because the rest of it
+    follows in the bytes not read. Invalid bytes before it raise ParseRejected, as
+    in `transcode_to_utf8`.
+    """
+    bom = _bom_of(head, encoding)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        text = decoder.decode(head[len(bom) :], final=False)
+    except UnicodeDecodeError as error:
+        raise ParseRejected(
+            _invalid_reason(error, encoding=encoding, bom=bom)
+        ) from None
+    return text.encode("utf-8")
+
+
+def _bom_of(data: bytes, encoding: str) -> bytes:
+    """Return the BOM of `encoding` that starts `data`, or b"" if it has none."""
+    bom = next((bom for bom, name in _BOMS if name == encoding), b"")
+    return bom if bom and data.startswith(bom) else b""
+
+
+def _invalid_reason(error: UnicodeDecodeError, *, encoding: str, bom: bytes) -> str:
+    # The BOM decides the encoding over INGEST_ENCODING, so no setting can help a
+    # file with a BOM. Such a file is damaged or incomplete.
+    name = encoding.upper()
+    position = error.start + len(bom)
+    if bom:
+        return (
+            f"the file starts with a {name} byte order mark, but byte {position} is "
+            f"not valid {name} ({error.reason}), so the file is damaged or cut "
+            "off; ask the sender to deliver the complete file again"
+        )
+    return (
+        f"the file looks like {name} text, but byte {position} is not valid "
+        f"{name} ({error.reason}); ask the sender to deliver the file in UTF-8, "
+        "or configure the encoding (INGEST_ENCODING) if the file is in another one"
+    )
 
 
 def _utf16_by_nul_pattern(sample: bytes) -> str | None:

@@ -53,7 +53,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recon_ingest.landing import repository
 from recon_ingest.landing.service import file_ref
 from recon_ingest.models import LandedFile, OutboxMessage
-from recon_ingest.parsers import CsvProfile, ParseRejected, ParseResult, parse_path
+from recon_ingest.parsers import (
+    LEDGER_PROFILE,
+    CsvProfile,
+    ParseRejected,
+    ParseResult,
+    detect_path_format,
+    parse_path,
+)
 from recon_ingest.parsing import duplicates, ledger_entries
 from recon_ingest.parsing.workspace import (
     TransactionSpool,
@@ -118,17 +125,25 @@ async def _parse_landed_file(
         _reject(session, row=row, settings=settings, reason=reason)
         return
 
-    # A profile that the profiles file does not define gives None here, and the
-    # parser falls back to the built-in `ledger` profile. A CSV or Excel file of
-    # such a user is rejected after parsing, because that profile is not the
-    # user's.
+    # A profile that the profiles file does not define gives None here. A CSV or
+    # .xlsx file of such a user is rejected before parsing, so that its reason is
+    # the missing profile and not the header error of another profile.
     profile = csv_profiles.get(row.csv_profile or "ledger")
     async with parse_workspace(settings.parse_temp_path) as folder:
         copy = folder / "landed"
         await asyncio.to_thread(create_private_file, copy)
         await store.download_to(row.object_key, copy, sha256=row.sha256)
         spool = TransactionSpool(folder / "transactions.jsonl")
+        source_format: str | None = None
         try:
+            if profile is None:
+                source_format = await asyncio.to_thread(
+                    _detect_without_profile,
+                    copy,
+                    row=row,
+                    settings=settings,
+                    csv_profiles=csv_profiles,
+                )
             result = await asyncio.to_thread(
                 _parse_to_spool,
                 copy,
@@ -136,33 +151,44 @@ async def _parse_landed_file(
                 row=row,
                 settings=settings,
                 profile=profile,
+                source_format=source_format,
             )
         except ParseRejected as exc:
             _reject(
                 session, row=row, settings=settings, reason=_name_setting(exc.reason)
             )
             return
-        missing = _missing_profile(row, result=result, csv_profiles=csv_profiles)
-        if missing is not None:
-            _reject(session, row=row, settings=settings, reason=missing)
-            return
         await _publish_parsed(
-            session, row=row, settings=settings, result=result, spool=spool
+            session,
+            row=row,
+            settings=settings,
+            result=result,
+            spool=spool,
+            # None only for a file that is not tabular, which has no ledger entries.
+            profile=profile or LEDGER_PROFILE,
         )
 
 
-def _missing_profile(
-    row: LandedFile, *, result: ParseResult, csv_profiles: dict[str, CsvProfile]
-) -> str | None:
-    """Return why a tabular file of a user with an undefined profile is rejected."""
-    name = row.csv_profile
-    if name is None or name in csv_profiles:
-        return None
-    if result.source_format not in {"csv", "xlsx"}:
-        return None
+def _detect_without_profile(
+    path: Path,
+    *,
+    row: LandedFile,
+    settings: IngestSettings,
+    csv_profiles: dict[str, CsvProfile],
+) -> str:
+    """Detect the format of a file whose user's csv_profile is not defined.
+
+    Raise ParseRejected if the file is CSV or .xlsx, because no profile can read it.
+    The format is returned, so that the parser reads the file in the format checked.
+    """
+    source_format = detect_path_format(
+        path, settings=settings.parse_settings(), filename=row.filename
+    )
+    if source_format not in {"csv", "xlsx"}:
+        return source_format
     defined = ", ".join(sorted(csv_profiles)) or "none"
-    return (
-        f"the SFTP user's csv_profile {name!r} is not defined in "
+    raise ParseRejected(
+        f"the SFTP user's csv_profile {row.csv_profile!r} is not defined in "
         f"INGEST_CSV_PROFILES_FILE (defined: {defined}); define it there and "
         "restart ingest, or correct the user's csv_profile in the SFTP users file, "
         "then deliver the file again"
@@ -176,6 +202,7 @@ def _parse_to_spool(
     row: LandedFile,
     settings: IngestSettings,
     profile: CsvProfile | None,
+    source_format: str | None,
 ) -> ParseResult:
     with spool:
         return parse_path(
@@ -186,6 +213,7 @@ def _parse_to_spool(
             batch_size=settings.chunk_size,
             settings=settings.parse_settings(),
             csv_profile=profile,
+            source_format=source_format,
             filename=row.filename,
         )
 
@@ -197,6 +225,7 @@ async def _publish_parsed(
     settings: IngestSettings,
     result: ParseResult,
     spool: TransactionSpool,
+    profile: CsvProfile,
 ) -> None:
     """Leave out repeated statements and ledger entries, then publish the rest."""
     repeats = await duplicates.find_repeated_statements(
@@ -225,6 +254,7 @@ async def _publish_parsed(
         file_id=row.file_id,
         spool=spool,
         index=spool.ledger,
+        profile=profile,
     )
     if ledger.warnings:
         result = replace(result, warnings=[*result.warnings, *ledger.warnings])

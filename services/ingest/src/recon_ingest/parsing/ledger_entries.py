@@ -27,13 +27,15 @@ import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import structlog
-from recon_common.events import RecordKind, Transaction
+from recon_common.events import Direction, RecordKind, Transaction
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recon_ingest.models import LandedFile
+from recon_ingest.parsers import CsvProfile
 from recon_ingest.parsing import repository
 
 if TYPE_CHECKING:
@@ -61,6 +63,8 @@ COMPARED_FIELDS = (
 _SHOWN_FIELDS = frozenset(
     {"currency", "amount", "direction", "reversal", "value_date", "booking_date"}
 )
+_AMOUNT_INDEX = COMPARED_FIELDS.index("amount")
+_DIRECTION_INDEX = COMPARED_FIELDS.index("direction")
 # Maximum number of changed entries with a warning each, and of entry ids or files
 # named in one list.
 MAX_LISTED = 10
@@ -160,8 +164,13 @@ async def check_entries(
     file_id: str,
     spool: "TransactionSpool",
     index: LedgerIndex,
+    profile: CsvProfile,
 ) -> LedgerCheck:
-    """Find the entries of the file that other files posted and describe them."""
+    """Find the entries of the file that other files posted and describe them.
+
+    `profile` is the CSV profile that read the file, so that warnings show amounts
+    with the sign or mark that the file uses.
+    """
     keys = list(index.positions)
     posted = await repository.find_posted_ledger_entries(
         session,
@@ -194,7 +203,13 @@ async def check_entries(
         earlier_files=[files[file_id] for file_id in {f for _, f in repeats}],
     )
     change_warnings = await _change_warnings(
-        session, bank_id=bank_id, spool=spool, index=index, changes=changes, files=files
+        session,
+        bank_id=bank_id,
+        spool=spool,
+        index=index,
+        changes=changes,
+        files=files,
+        profile=profile,
     )
     log.warning(
         "parse.ledger_entries.skipped",
@@ -235,6 +250,8 @@ def _summary(
             "(see the next warnings)"
         )
     parts.append(f"{new} new")
+    if new == 0:
+        return ", ".join(parts) + "; nothing was posted"
     return ", ".join(parts) + ". Only the new entries were posted"
 
 
@@ -260,6 +277,7 @@ async def _change_warnings(
     index: LedgerIndex,
     changes: list[tuple[bytes, str]],
     files: dict[str, LandedFile],
+    profile: CsvProfile,
 ) -> list[str]:
     listed = changes[:MAX_LISTED]
     earlier = await repository.find_posted_ledger_contents(
@@ -270,7 +288,7 @@ async def _change_warnings(
     for key, file_id in listed:
         transaction = current[index.positions[key]]
         earlier_content, earlier_location = earlier[key.hex()]
-        fields = _differences(json.loads(earlier_content), transaction)
+        fields = _differences(json.loads(earlier_content), transaction, profile)
         earlier_file = files[file_id]
         warnings.append(
             f"{transaction.source_location}: entry {transaction.bank_reference} was "
@@ -289,17 +307,43 @@ async def _change_warnings(
     return warnings
 
 
-def _differences(earlier: list[str | None], transaction: Transaction) -> str:
+def _differences(
+    earlier: list[str | None], transaction: Transaction, profile: CsvProfile
+) -> str:
     current = json.loads(entry_content(transaction))
     described: list[str] = []
     for name, before, after in zip(COMPARED_FIELDS, earlier, current, strict=True):
         if before == after:
             continue
-        if name in _SHOWN_FIELDS:
+        if name == "amount":
+            was = _amount_as_in_file(earlier, profile)
+            now = _amount_as_in_file(current, profile)
+            described.append(f"amount (was {was}, now {now})")
+        elif name in _SHOWN_FIELDS:
             described.append(f"{name} (was {before}, now {after})")
         else:
             described.append(name)
     return ", ".join(described)
+
+
+def _amount_as_in_file(content: list[str | None], profile: CsvProfile) -> str:
+    """Return the amount of an `entry_content` array as the profile's file shows it.
+
+    A single signed amount column gets its sign, so a debit reads -30.20 under the
+    `credit_positive` convention. A file with a direction column or separate debit
+    and credit columns shows the amount unsigned, so the direction is named.
+    """
+    amount = str(content[_AMOUNT_INDEX])
+    direction = str(content[_DIRECTION_INDEX])
+    if profile.amount_column is None or profile.direction_column is not None:
+        return f"{amount} {direction}"
+    if profile.sign_convention == "debit_positive":
+        negative = Direction.CREDIT.value
+    else:
+        negative = Direction.DEBIT.value
+    if direction == negative and Decimal(amount) != 0:
+        return f"-{amount}"
+    return amount
 
 
 def _in_file_warnings(index: LedgerIndex) -> list[str]:
