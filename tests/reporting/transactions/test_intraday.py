@@ -185,3 +185,74 @@ async def test_transactions_page_filters_intraday(
     assert "REF-intraday-0" in intraday.text
     assert "REF-stray-0" not in intraday.text
     assert '<option value="intraday"' in intraday.text
+
+
+async def feed_repeated_entry(app: FastAPI) -> None:
+    """Feed an MT942 entry and the MT940 entry that repeats it at the end of day."""
+    end_of_day = stray().model_copy(
+        update={"transaction_id": "eod-0", "bank_reference": "REF-REPEATED"}
+    )
+    intraday = end_of_day.model_copy(
+        update={
+            "transaction_id": "intraday-0",
+            "file_id": "file-intraday",
+            "source_format": "mt942",
+        }
+    )
+    await feed(
+        app,
+        MatchesProduced(
+            run_id="run-2",
+            chunk_index=0,
+            chunk_count=1,
+            transactions=[end_of_day, intraday],
+        ),
+    )
+
+
+async def test_transaction_source_format_in_api(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed_repeated_entry(app)
+
+    intraday = await client.get("/api/v1/transactions/intraday-0", auth=basic("vera"))
+    end_of_day = await client.get("/api/v1/transactions/eod-0", auth=basic("vera"))
+
+    assert intraday.json()["source_format"] == "mt942"
+    assert end_of_day.json()["source_format"] == "mt940"
+
+
+async def test_transactions_page_shows_source_format(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed_repeated_entry(app)
+    await login(client, "vera")
+
+    response = await client.get("/transactions")
+
+    assert '<th scope="col">Format</th>' in response.text
+    assert '<a href="/files/file-intraday">mt942</a>' in response.text
+    assert '<a href="/files/file-other">mt940</a>' in response.text
+
+
+def listed_rows(page: str) -> int:
+    """Return the number of transaction rows on a transactions page."""
+    return page.count('<td class="format">')
+
+
+async def test_dashboard_counts_match_linked_lists(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await feed_unassigned(app)
+    await login(client, "vera")
+
+    dashboard = await client.get("/")
+    unassigned = await client.get("/transactions", params={"status": "unassigned"})
+    intraday = await client.get("/transactions", params={"status": "intraday"})
+
+    assert 'href="/transactions?status=unassigned">1 transaction not' in (
+        dashboard.text
+    )
+    assert listed_rows(unassigned.text) == 1
+    assert 'href="/transactions?status=intraday">2 intraday entries' in (dashboard.text)
+    assert listed_rows(intraday.text) == 2

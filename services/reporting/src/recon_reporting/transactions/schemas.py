@@ -50,6 +50,9 @@ class TransactionOut(BaseModel):
 
     transaction_id: str
     file_id: str
+    # The format of the file, such as `mt940` or `mt942`. An intraday entry and the
+    # end-of-day entry that repeats it differ here.
+    source_format: str
     record_kind: RecordKind
     account: str
     currency: str

@@ -55,6 +55,7 @@ def transaction_out(row: ReportTransaction, *, masker: AccountMasker) -> Transac
     return TransactionOut(
         transaction_id=tid,
         file_id=row.file_id,
+        source_format=row.source_format,
         record_kind=row.record_kind,
         account=account or "",
         currency=row.currency,
