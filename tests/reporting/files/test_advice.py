@@ -2,6 +2,7 @@
 
 import codecs
 import re
+from pathlib import Path
 
 import pytest
 from recon_ingest.parsers.model import ParseRejected, ParseSettings
@@ -12,6 +13,9 @@ from tests.conftest import CORPUS, REPO_ROOT
 
 MISMATCHED_STATEMENT = CORPUS / "mt940" / "raiffeisen_hu_cp852.sta"
 INVALID_DATE_STATEMENT = CORPUS / "mt940" / "german_february_30_invalid_date_crlf.sta"
+requires_corpus = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason=f"the bank file corpus is not at {CORPUS}"
+)
 EARLIER_FILE_ID = "0b7c4a1e-7a52-4f7e-9d0e-2f4b6f1c9a11"
 # Reasons that recon_ingest's parsing handler writes itself, in its wording.
 HANDLER_REASONS = {
@@ -63,6 +67,7 @@ def test_advise_limit_names_no_earlier_file() -> None:
     assert advice.earlier_file_id is None
 
 
+@requires_corpus
 def test_advise_balance_mismatch_is_totals() -> None:
     reason = parser_reason(
         MISMATCHED_STATEMENT.read_bytes(), ParseSettings(balance_mismatch="reject")
@@ -73,6 +78,7 @@ def test_advise_balance_mismatch_is_totals() -> None:
     assert advice.kind is RejectionKind.TOTALS
 
 
+@requires_corpus
 def test_advise_configured_encoding_mismatch_is_encoding() -> None:
     reason = parser_reason(
         MISMATCHED_STATEMENT.read_bytes(), ParseSettings(encoding="utf-8")
@@ -132,14 +138,16 @@ def test_advise_cut_off_wide_file_is_invalid() -> None:
 
 
 @pytest.mark.parametrize(
-    "data",
+    "source",
     [
-        b"<?xml version='1.0'?><Document><BkToCstmrStmt><Stmt>",
-        INVALID_DATE_STATEMENT.read_bytes(),
+        pytest.param(
+            b"<?xml version='1.0'?><Document><BkToCstmrStmt><Stmt>", id="truncated-xml"
+        ),
+        pytest.param(INVALID_DATE_STATEMENT, id="invalid-date", marks=requires_corpus),
     ],
-    ids=["truncated-xml", "invalid-date"],
 )
-def test_advise_malformed_file_is_invalid(data: bytes) -> None:
+def test_advise_malformed_file_is_invalid(source: bytes | Path) -> None:
+    data = source.read_bytes() if isinstance(source, Path) else source
     reason = parser_reason(data, ParseSettings())
 
     advice = advise(reason)

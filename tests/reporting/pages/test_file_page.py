@@ -3,6 +3,7 @@
 import html
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from recon_common.events import FileRef, FileStatus, MatchesProduced
 from recon_ingest.parsers.service import parse_file
@@ -13,6 +14,9 @@ from tests.reporting.conftest import feed, login
 from tests.reporting.factory import REJECTION_REASON, build_day, file_ref
 
 MISMATCHED_STATEMENT = CORPUS / "mt940" / "raiffeisen_hu_cp852.sta"
+requires_corpus = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason=f"the bank file corpus is not at {CORPUS}"
+)
 DUPLICATE_REASON = (
     "duplicate of file file-statement.sta (file-statement) landed at "
     "2026-12-03T07:30:00+00:00 with the same SHA-256, so its transactions were "
@@ -60,6 +64,7 @@ async def test_file_page_shows_details(app: FastAPI, client: httpx.AsyncClient) 
     assert "2026-12-03 07:30" in response.text
 
 
+@requires_corpus
 async def test_file_page_shows_parser_warnings(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
