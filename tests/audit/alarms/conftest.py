@@ -26,19 +26,17 @@ from recon_audit.alarms.rules_file import load_alarm_config
 from recon_audit.journal.handlers import build_audit_event_handler
 from recon_audit.models import Alarm, AlarmDelivery, JournalEntry
 from recon_audit.settings import AuditSettings
-from recon_common.db import create_engine, create_sessionmaker, session_scope
+from recon_common.db import session_scope
 from recon_common.events import (
     TOPIC_AUDIT_EVENTS,
     AuditEvent,
     AuditOutcome,
     Envelope,
 )
-from recon_common.migrations import upgrade_async
 from recon_common.settings import Environment
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from recon_platform.infra.postgres import create_database, drop_database
 from tests.audit.alarms.receivers import (
     HttpReceiver,
     SmtpInbox,
@@ -48,39 +46,6 @@ from tests.audit.alarms.receivers import (
 BANK_ID = "test-bank"
 # A detail value that must never leave the journal in a notification.
 SECRET_ACCOUNT = "DE89370400440532013000"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
-    """Return the URL of a migrated SQLite file, then of a PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
-        await upgrade_async("recon_audit", url)
-        yield url
-        return
-    # pytest-asyncio cannot resolve the async `postgres_url` fixture through
-    # `getfixturevalue`, so the database is created here.
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    url = await create_database(admin_url, name)
-    try:
-        await upgrade_async("recon_audit", url)
-        yield url
-    finally:
-        await drop_database(admin_url, name)
-
-
-@pytest.fixture
-async def sessions(
-    database_url: str,
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

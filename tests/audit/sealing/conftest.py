@@ -6,7 +6,6 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +15,12 @@ from recon_audit.journal import service
 from recon_audit.models import JournalEntry
 from recon_audit.sealing.storage import open_segment_store
 from recon_audit.settings import AuditSettings, SealBackend
-from recon_common.db import create_engine, create_sessionmaker, session_scope
+from recon_common.db import session_scope
 from recon_common.events import TOPIC_AUDIT_EVENTS, AuditEvent, AuditOutcome, Envelope
-from recon_common.migrations import upgrade_async
 from recon_common.settings import Environment
 from recon_common.storage import ObjectStore
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from recon_platform.infra.postgres import create_database, drop_database
 from tests.common.test_storage_s3 import REGION, kms_key_arn, moto_endpoint
 
 __all__ = ["kms_key_arn", "moto_endpoint"]
@@ -31,39 +28,6 @@ __all__ = ["kms_key_arn", "moto_endpoint"]
 BANK_ID = "test-bank"
 # Entries per segment in these tests.
 SEAL_EVERY = 5
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[str]:
-    """Return the URL of a migrated SQLite file, then of a PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
-        await upgrade_async("recon_audit", url)
-        yield url
-        return
-    # pytest-asyncio cannot resolve the async `postgres_url` fixture through
-    # `getfixturevalue`, so the database is created here.
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    url = await create_database(admin_url, name)
-    try:
-        await upgrade_async("recon_audit", url)
-        yield url
-    finally:
-        await drop_database(admin_url, name)
-
-
-@pytest.fixture
-async def sessions(
-    database_url: str,
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
