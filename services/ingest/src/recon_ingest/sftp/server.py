@@ -7,7 +7,7 @@ it. A session that ends with the file still open (a dropped connection, a killed
 client) leaves an incomplete upload, which is deleted and never parsed. An upload
 that cannot be stored (the bank's key is disabled, the key broker is down) is
 deleted too, and the client's close request fails with `STORE_FAILED_MESSAGE`, so
-the sender sees that the file must be uploaded again.
+the sender learns that the file must be uploaded again.
 """
 
 import asyncio

@@ -2,8 +2,8 @@
 
 The ageing and match rate reports show counts and amount sums but no account
 numbers, so, like the summary and the reconciliation list, they are not audited.
-The export shows accounts, redacted by role, and audits the rows that a role sees
-in full, as the break list does.
+The export shows accounts, redacted by role, and audits the rows that a role reads
+unredacted, as the break list does.
 """
 
 from typing import Any

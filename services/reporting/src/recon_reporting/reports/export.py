@@ -3,7 +3,7 @@
 The export reads all matching breaks with one query through a server-side cursor
 and writes them in batches of `BATCH_SIZE` rows, so memory does not grow with the
 number of breaks. Accounts are redacted for the user's role exactly as the break
-list shows them. For a role that sees them in full, each batch is audited as a
+list shows them. For a role allowed the full numbers, each batch is audited as a
 `sensitive.read` event with the batch's transaction ids, as one page of the break
 list is, and that event is committed before the batch is sent. A download that
 stops half way has therefore audited every row it sent, and at most one batch
@@ -74,7 +74,7 @@ def escape_cell(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BreakExport:
-    """One export request: what to read, for whom, and how to audit it."""
+    """An export request: its filters, the requesting user, and its audit details."""
 
     filters: BreakFilters
     masker: AccountMasker
